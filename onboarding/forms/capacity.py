@@ -1,0 +1,37 @@
+"""The quick capacity update: every service of an organisation on one form."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextInput
+from wtforms import FieldList, Form, FormField, HiddenField, SelectField, SubmitField
+from wtforms.validators import NumberRange, Optional
+
+from marketplace.database import choices
+from marketplace.vocabulary import LABELS, CapacityStatus
+from onboarding.forms.fields import WholeNumberField, options
+
+
+class CapacityRowForm(Form):
+    service_id = HiddenField()
+    version = HiddenField()
+    capacity = WholeNumberField(
+        "Total places",
+        widget=GovTextInput(),
+        invalid_message="Total places must be a whole number, like 12",
+        validators=[Optional(), NumberRange(min=0, message="Total places must be 0 or more")],
+    )
+    capacity_status = SelectField(
+        "Taking people now", widget=GovSelect(), choices=options(choices(CapacityStatus, LABELS))
+    )
+    waiting_days = WholeNumberField(
+        "Waiting time in days",
+        widget=GovTextInput(),
+        invalid_message="Waiting time must be a whole number of days, like 14",
+        validators=[Optional(), NumberRange(min=0, message="Waiting time must be 0 days or more")],
+    )
+
+
+class QuickCapacityForm(FlaskForm):
+    rows = FieldList(FormField(CapacityRowForm))
+    submit = SubmitField("Save all changes", widget=GovSubmitInput())

@@ -1,0 +1,48 @@
+"""Field types the onboarding forms share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput
+from wtforms import IntegerField, SelectChoice, SelectMultipleField
+from wtforms.validators import ValidationError
+
+
+def options(pairs: Any) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices (tuples are deprecated in WTForms 3.3)."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several checkboxes; an empty choice list (no areas loaded yet) is valid."""
+
+    widget = GovCheckboxesInput()
+
+    def pre_validate(self, form: Any) -> None:
+        values = {
+            str(choice.value if isinstance(choice, SelectChoice) else choice[0])
+            for choice in (self.choices or [])
+        }
+        for item in self.data or []:
+            if str(item) not in values:
+                raise ValidationError("Select from the options given")
+
+
+class WholeNumberField(IntegerField):
+    """A whole-number input that says what was wrong in GOV.UK words."""
+
+    def __init__(self, *args: Any, invalid_message: str = "Enter a whole number", **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.invalid_message = invalid_message
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = None
+            return
+        text = str(valuelist[0]).strip()
+        try:
+            self.data = int(text)
+        except ValueError:
+            self.data = None
+            raise ValueError(self.invalid_message) from None

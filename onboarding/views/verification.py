@@ -1,0 +1,113 @@
+"""The platform admin's verification queue and decisions."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from marketplace.authz import get_or_404, requires
+from marketplace.directory import queries as directory_queries
+from marketplace.jobs import commit
+from marketplace.organisations import queries, services
+from marketplace.organisations.models import Organisation, VerificationStatus
+from onboarding.blueprint import blueprint
+from onboarding.forms.organisation import ConfirmForm, ReasonForm
+
+
+@blueprint.get("/admin/organisations")
+@requires("organisation:verify")
+def verification_queue() -> str:
+    try:
+        status = VerificationStatus(request.args.get("status", VerificationStatus.PENDING))
+    except ValueError:
+        status = VerificationStatus.PENDING
+    return render_template(
+        "onboarding/queue.html",
+        status=status,
+        organisations=queries.organisations_with_status(status),
+        counts=queries.status_counts(),
+    )
+
+
+@blueprint.get("/admin/organisations/<int:organisation_id>")
+@requires("organisation:verify")
+def review(organisation_id: int) -> str:
+    organisation = get_or_404(Organisation, organisation_id, "organisation:verify")
+    return render_template(
+        "onboarding/review.html",
+        organisation=organisation,
+        services=directory_queries.organisation_services(organisation),
+        locations=directory_queries.organisation_locations(organisation),
+        members=queries.members(organisation),
+        confirm=ConfirmForm(),
+    )
+
+
+def _decide(organisation: Organisation, decision) -> Response:  # noqa: ANN001
+    try:
+        decision()
+    except services.TransitionError as error:
+        flash(str(error))
+    else:
+        commit()
+    return redirect(url_for("onboarding.review", organisation_id=organisation.id))
+
+
+@blueprint.post("/admin/organisations/<int:organisation_id>/verify")
+@requires("organisation:verify")
+def verify(organisation_id: int) -> Response:
+    organisation = get_or_404(Organisation, organisation_id, "organisation:verify")
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    response = _decide(organisation, lambda: services.verify(organisation, current_user))
+    if organisation.is_verified:
+        flash(f"{organisation.name} is verified.", "success")
+    return response
+
+
+@blueprint.post("/admin/organisations/<int:organisation_id>/reinstate")
+@requires("organisation:verify")
+def reinstate(organisation_id: int) -> Response:
+    organisation = get_or_404(Organisation, organisation_id, "organisation:verify")
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    response = _decide(organisation, lambda: services.reinstate(organisation, current_user))
+    if organisation.is_verified:
+        flash(f"{organisation.name} is reinstated.", "success")
+    return response
+
+
+DECISIONS = {
+    "reject": (services.reject, "Reject {name}", "Why are you rejecting this organisation?"),
+    "suspend": (services.suspend, "Suspend {name}", "Why are you suspending this organisation?"),
+}
+
+
+@blueprint.route(
+    "/admin/organisations/<int:organisation_id>/<any(reject, suspend):decision>",
+    methods=["GET", "POST"],
+)
+@requires("organisation:verify")
+def decide_with_reason(organisation_id: int, decision: str) -> str | Response | tuple[str, int]:
+    organisation = get_or_404(Organisation, organisation_id, "organisation:verify")
+    action, title, legend = DECISIONS[decision]
+    form = ReasonForm()
+    form.reason.label.text = legend
+    form.submit.label.text = decision.capitalize() + " organisation"
+    if form.validate_on_submit():
+        try:
+            action(organisation, current_user, form.reason.data or "")
+        except services.TransitionError as error:
+            flash(str(error))
+        else:
+            commit()
+            flash(f"{organisation.name} is {organisation.status.value}.", "success")
+        return redirect(url_for("onboarding.review", organisation_id=organisation.id))
+    status = 400 if form.errors else 200
+    return render_template(
+        "onboarding/reason.html",
+        form=form,
+        organisation=organisation,
+        title=title.format(name=organisation.name),
+    ), status

@@ -1,0 +1,200 @@
+"""Search benchmark on the scale data set (``flask seed-scale``: 10,000 services).
+
+Times, in one run:
+
+* the search endpoint (``GET /api/v1/services``, in process through Flask's test client:
+  parsing, postcode lookup, the search, serialisation) for 50 realistic queries: a real
+  postcode where services are, a need and two more facets, within 10 miles;
+* the bare SQL statement the PostgreSQL backend runs for each of those queries (hits, total
+  and facet counts in one round trip), executed directly with psycopg;
+* building and serialising every Elasticsearch document, as a full reindex does.
+
+Targets (issue 5): endpoint p95 < 50 ms and at most 1.3 x the bare query's p95; documents
+for 10k services in < 20 s.
+
+    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/pathways_dev \\
+        python scripts/bench/search.py [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+TARGET_P95_MS = 50.0
+TARGET_RATIO = 1.3
+TARGET_REINDEX_S = 20.0
+FACETS = [
+    ("delivery_mode", "in_person"),
+    ("gender", "female"),
+    ("gender", "male"),
+    ("has_capacity", "true"),
+    ("cjs_stage", "licence"),
+    ("risk_level", "medium"),
+    ("language", "en"),
+    ("max_waiting_days", "28"),
+    ("accessibility", "step_free"),
+]
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def realistic_queries(count: int, seed: int) -> list[dict[str, str]]:
+    """Postcodes where services are delivered, a need category, two other facets."""
+    from sqlalchemy import text
+
+    from marketplace.extensions import db
+
+    rng = random.Random(seed)
+    postcodes = list(
+        db.session.scalars(
+            text(
+                "SELECT DISTINCT l.postcode FROM location l "
+                "JOIN postcode p ON p.postcode = l.postcode ORDER BY 1"
+            )
+        )
+    )
+    categories = list(db.session.scalars(text("SELECT code FROM need WHERE parent_code IS NULL")))
+    if not postcodes:
+        sys.exit("No location has a postcode in the postcode table: load geodata first.")
+    queries = []
+    for _ in range(count):
+        facets = dict(rng.sample(FACETS, 2))
+        queries.append(
+            {
+                "postcode": rng.choice(postcodes),
+                "proximity": "16093",
+                "taxonomy_term_id": rng.choice(categories),
+                **facets,
+            }
+        )
+    return queries
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--queries", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3, help="passes over the queries")
+    parser.add_argument("--seed", type=int, default=5)
+    args = parser.parse_args()
+
+    from sqlalchemy import event, func, select
+    from sqlalchemy.dialects import postgresql
+
+    from marketplace import create_app
+    from marketplace.directory.models import Service
+    from marketplace.extensions import db
+    from search.elastic.indexing import documents
+    from search.parser import parse_search_args
+    from search.places import locate
+    from search.postgres import build_statement
+
+    app = create_app("development")
+    app.config["RATELIMIT_ENABLED"] = False
+    from marketplace.extensions import limiter
+
+    limiter.enabled = False
+    with app.app_context():
+        services = db.session.scalar(select(func.count()).select_from(Service))
+        print(f"Services in the database: {services:,}")
+        if services < 10_000:
+            print("Fewer than 10,000 services: run `flask seed-scale` for the scale data set.")
+        queries = realistic_queries(args.queries, args.seed)
+        db.session.rollback()
+
+        # The bare statements, compiled once with their parameters.
+        compiled = []
+        for query_string in queries:
+            query = parse_search_args(query_string)
+            statement, values = build_statement(query, locate(query))
+            sql = statement.compile(dialect=postgresql.psycopg.dialect())
+            compiled.append((str(sql), sql.construct_params(values)))
+        db.session.rollback()
+
+        client = app.test_client()
+        urls = ["/api/v1/services?" + urlencode(q) for q in queries]
+        statements_per_request: list[int] = []
+        counter = {"n": 0}
+
+        def count(*_: object) -> None:
+            counter["n"] += 1
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        for url in urls:  # warm up caches and connections, and count round trips
+            counter["n"] = 0
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.get_json())
+            statements_per_request.append(counter["n"])
+        event.remove(db.engine, "before_cursor_execute", count)
+
+        raw = db.engine.raw_connection()
+        cursor = raw.cursor()
+        for sql, params in compiled:
+            cursor.execute(sql, params)
+            cursor.fetchall()
+
+        endpoint_ms: list[float] = []
+        bare_ms: list[float] = []
+        totals: list[int] = []
+        for _ in range(args.rounds):
+            for url, (sql, params) in zip(urls, compiled, strict=True):
+                started = time.perf_counter()
+                response = client.get(url)
+                endpoint_ms.append((time.perf_counter() - started) * 1000)
+                totals.append(response.get_json()["total_items"])
+                started = time.perf_counter()
+                cursor.execute(sql, params)
+                cursor.fetchall()
+                bare_ms.append((time.perf_counter() - started) * 1000)
+            raw.rollback()
+        raw.close()
+
+        started = time.perf_counter()
+        size = 0
+        built = 0
+        for document in documents():
+            size += len(json.dumps(document, separators=(",", ":")))
+            built += 1
+        reindex_s = time.perf_counter() - started
+        db.session.rollback()
+
+    e50, e95 = percentile(endpoint_ms, 50), percentile(endpoint_ms, 95)
+    b50, b95 = percentile(bare_ms, 50), percentile(bare_ms, 95)
+    ratio = e95 / b95
+    print(
+        f"Queries: {len(queries)} x {args.rounds} rounds; results per query: "
+        f"median {statistics.median(totals):.0f}, max {max(totals)}"
+    )
+    print(
+        f"SQL statements per request: {sorted(set(statements_per_request))} "
+        "(need-code check, postcode lookup, then hits + total + facets in one)"
+    )
+    print(
+        f"Endpoint  GET /api/v1/services  p50 {e50:6.1f} ms   p95 {e95:6.1f} ms "
+        f"(target < {TARGET_P95_MS:.0f} ms): {'met' if e95 < TARGET_P95_MS else 'MISSED'}"
+    )
+    print(f"Bare SQL  search statement      p50 {b50:6.1f} ms   p95 {b95:6.1f} ms")
+    print(
+        f"Endpoint p95 / bare p95 = {ratio:.2f} (target <= {TARGET_RATIO}): "
+        f"{'met' if ratio <= TARGET_RATIO else 'MISSED'}"
+    )
+    print(
+        f"Reindex documents: {built:,} built and serialised ({size / 1e6:.1f} MB) in "
+        f"{reindex_s:.1f} s (target < {TARGET_REINDEX_S:.0f} s): "
+        f"{'met' if reindex_s < TARGET_REINDEX_S else 'MISSED'}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,586 @@
+"""The PostgreSQL backend: full-text search, PostGIS distance, service areas and facet
+counts, all in one SQL statement (one round trip).
+
+``build_statement`` is pure: it turns a query and a resolved place into a SQLAlchemy
+``Select`` without touching the database, so it can be unit-tested by compiling it. The
+statement has this shape::
+
+    WITH candidates AS (services passing every non-facet filter, found through the GiST
+                        index on their locations, with the effective facet values of
+                        each, its distance to the nearest location, rank and sort keys)
+    SELECT (count of candidates passing every facet filter)            AS total,
+           (the page of hits as JSON, with needs, locations, highlight) AS hits,
+           (per facet: value counts of candidates passing the *other*
+            facet filters, as JSON)                                    AS facets
+
+Distances are on the sphere (``use_spheroid => false``), as Elasticsearch's ``arc``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Float,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    text,
+    true,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, array
+from sqlalchemy.sql.elements import ColumnElement
+
+from marketplace.directory.models import Location, Service, service_area, service_location
+from marketplace.directory.models import service_need as service_need_link
+from marketplace.extensions import db
+from marketplace.geography.models import Area
+from marketplace.organisations.models import Organisation
+from marketplace.taxonomy.models import Need
+from search import facets as facet_rules
+from search.facets import (
+    AVAILABLE,
+    ENGLISH,
+    EVERYONE,
+    FACETS,
+    RATING_PRIOR_MEAN,
+    RATING_PRIOR_WEIGHT,
+    FacetKind,
+    counted_with,
+    fold,
+    match_values,
+)
+from search.models import ServiceSearch
+from search.query import MAX_AGE, Place, SearchQuery, Sort
+from search.results import (
+    MARK_END,
+    MARK_START,
+    Backend,
+    Hit,
+    LocationHit,
+    NeedTag,
+    SearchResult,
+    age_limits,
+    parse_highlight,
+    shown_distance_km,
+)
+
+service = Service.__table__
+organisation = Organisation.__table__
+document = ServiceSearch.__table__
+location = Location.__table__
+need = Need.__table__
+area = Area.__table__
+
+FRAGMENT_DELIMITER = "\u001e"
+HEADLINE_OPTIONS = (
+    f"StartSel={MARK_START}, StopSel={MARK_END}, MaxFragments=2, MaxWords=24, MinWords=10, "
+    f"FragmentDelimiter={FRAGMENT_DELIMITER}"
+)
+ENGLISH_CONFIG: ColumnElement[Any] = literal_column("'english'::regconfig")
+
+
+def _strings(values: list[str] | tuple[str, ...]) -> ColumnElement[Any]:
+    return cast(array(list(values), type_=String), ARRAY(String))
+
+
+def _origin() -> ColumnElement[Any]:
+    return func.geography(
+        func.ST_SetSRID(
+            func.ST_MakePoint(
+                bindparam("origin_lon", type_=Float), bindparam("origin_lat", type_=Float)
+            ),
+            4326,
+        )
+    )
+
+
+def _distance(origin: ColumnElement[Any]) -> ColumnElement[Any]:
+    # <-> on geography is the distance on the sphere, as ST_Distance(a, b, false), faster.
+    return cast(location.c.point.op("<->")(origin), Float)
+
+
+def _accepting(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    return case((func.cardinality(column) == 0, _strings([EVERYONE])), else_=column)
+
+
+def _capacity_now() -> ColumnElement[Any]:
+    status = cast(service.c.capacity_status, String)
+    full = and_(
+        status == AVAILABLE,
+        service.c.capacity.is_not(None),
+        service.c.places_taken >= service.c.capacity,
+    )
+    return case((full, literal("full")), else_=status)
+
+
+def _candidates(query: SearchQuery, place: Place | None) -> Any:
+    """Services passing every filter that is not a facet, with what facets, sorting and
+    the page need."""
+    origin = _origin() if place is not None else None
+    radius_m = bindparam("radius_m", type_=Float) if query.radius_km and place is not None else None
+    tsquery = (
+        func.websearch_to_tsquery(ENGLISH_CONFIG, bindparam("text", type_=String))
+        if query.text
+        else None
+    )
+
+    capacity = _capacity_now()
+    waiting = case(
+        (service.c.waiting_days.is_not(None), service.c.waiting_days),
+        (capacity == AVAILABLE, literal(0)),
+        else_=null(),
+    )
+    rating = case(
+        (
+            service.c.rating_count > 0,
+            cast(
+                (RATING_PRIOR_MEAN * RATING_PRIOR_WEIGHT + service.c.rating_sum)
+                / (RATING_PRIOR_WEIGHT + service.c.rating_count),
+                Float,
+            ),
+        ),
+        else_=null(),
+    )
+    languages = case(
+        (service.c.interpreter_available, _strings([EVERYONE])),
+        (func.cardinality(service.c.languages) == 0, _strings([ENGLISH])),
+        else_=service.c.languages,
+    )
+
+    source = document.join(service, service.c.id == document.c.service_id).join(
+        organisation, organisation.c.id == service.c.organisation_id
+    )
+    distance: ColumnElement[Any] = null()
+    conditions: list[ColumnElement[bool]] = []
+    if origin is not None:
+        # Distance to the nearest delivery location: the service's MULTIPOINT, NULL if it
+        # has none (remote only).
+        distance = cast(document.c.points.op("<->")(origin), Float)
+        near = (
+            func.ST_DWithin(document.c.points, origin, radius_m, False)
+            if radius_m is not None
+            else None
+        )
+        delivers_here = exists().where(
+            service_area.c.service_id == service.c.id,
+            service_area.c.area_id == func.any(bindparam("area_ids", type_=ARRAY(Integer))),
+        )
+        if query.delivers_to_area and near is not None:
+            conditions.append(or_(near, delivers_here))
+        elif query.delivers_to_area:
+            conditions.append(delivers_here)
+        elif near is not None:
+            conditions.append(near)  # the GiST index on service_search.points narrows first
+
+    if query.published_only:
+        conditions.append(cast(service.c.status, String) == "published")
+    if query.verified_only:
+        conditions.append(cast(organisation.c.status, String) == "verified")
+    if tsquery is not None:
+        # A query of stop words only ("the") has no lexemes: it then filters nothing.
+        conditions.append(or_(func.numnode(tsquery) == 0, document.c.document.op("@@")(tsquery)))
+    if query.age is not None:
+        age = bindparam("age", type_=Integer)
+        conditions.append(func.coalesce(service.c.min_age, 0) <= age)
+        conditions.append(func.coalesce(service.c.max_age, MAX_AGE) >= age)
+    if query.max_waiting_days is not None:
+        conditions.append(waiting <= bindparam("max_waiting_days", type_=Integer))
+
+    rank = (
+        func.ts_rank_cd(document.c.document, tsquery)
+        if tsquery is not None
+        else cast(literal(0.0), Float)
+    )
+    return (
+        select(
+            service.c.id,
+            distance.label("distance_m"),
+            rank.label("rank"),
+            func.lower(service.c.name).collate("C").label("sort_name"),
+            capacity.label("capacity"),
+            waiting.label("waiting_days"),
+            rating.label("rating_score"),
+            service.c.rating_count,
+            document.c.need_codes,
+            service.c.delivery_modes,
+            array([capacity]).label("capacity_values"),
+            _accepting(service.c.genders).label("genders"),
+            _accepting(service.c.cjs_stages).label("cjs_stages"),
+            _accepting(service.c.risk_levels).label("risk_levels"),
+            languages.label("languages"),
+            service.c.accessibility,
+        )
+        .select_from(source)
+        .where(*conditions)
+        .cte("candidates")
+    )
+
+
+def _facet_column(candidates: Any, facet: facet_rules.FacetField) -> Any:
+    return candidates.c["capacity_values" if facet == facet_rules.CAPACITY else facet.index_field]
+
+
+def _facet_filters(query: SearchQuery, candidates: Any) -> dict[str, ColumnElement[bool]]:
+    filters: dict[str, ColumnElement[bool]] = {}
+    for facet in FACETS:
+        chosen = facet_rules.selected(query, facet)
+        if not chosen:
+            continue
+        column = _facet_column(candidates, facet)
+        values = cast(bindparam(f"facet_{facet.name}", type_=ARRAY(String)), ARRAY(String))
+        filters[facet.name] = (
+            column.contains(values) if facet.kind == FacetKind.ALL else column.overlap(values)
+        )
+    return filters
+
+
+def _order(query: SearchQuery, candidates: Any, located: bool) -> list[Any]:
+    c = candidates.c
+    nearest = [c.distance_m.asc().nulls_last()] if located else []
+    sort = query.effective_sort()
+    if sort == Sort.RELEVANCE:
+        keys = [c.rank.desc(), *nearest]
+    elif sort == Sort.DISTANCE:
+        keys = nearest
+    elif sort == Sort.RATING:
+        keys = [c.rating_score.desc().nulls_last(), c.rating_count.desc(), *nearest]
+    elif sort == Sort.WAITING_TIME:
+        keys = [c.waiting_days.asc().nulls_last(), *nearest]
+    else:
+        keys = [c.sort_name.asc()]
+    return [*keys, c.id.asc()]  # the id makes every order total, so pages never overlap
+
+
+def _hits_json(query: SearchQuery, place: Place | None, page: Any) -> Any:
+    origin = _origin() if place is not None else None
+    needs = (
+        select(
+            func.json_agg(
+                aggregate_order_by(
+                    func.json_build_object("code", need.c.code, "name", need.c.name),
+                    need.c.position,
+                )
+            )
+        )
+        .select_from(service_need_link.join(need))
+        .where(service_need_link.c.service_id == page.c.id)
+        .scalar_subquery()
+    )
+    point = func.geometry(location.c.point)
+    hidden = location.c.hidden
+    location_distance = _distance(origin) if origin is not None else null()
+    locations = (
+        select(
+            func.json_agg(
+                aggregate_order_by(
+                    func.json_build_object(
+                        "id",
+                        location.c.id,
+                        "name",
+                        case((hidden, literal("")), else_=location.c.name),
+                        "town",
+                        case((hidden, literal("")), else_=location.c.town),
+                        "postcode",
+                        case((hidden, literal("")), else_=location.c.postcode),
+                        "hidden",
+                        hidden,
+                        "lat",
+                        case((hidden, null()), else_=func.ST_Y(point)),
+                        "lon",
+                        case((hidden, null()), else_=func.ST_X(point)),
+                        "area_name",
+                        area.c.name,
+                        "distance_m",
+                        location_distance,
+                    ),  # fmt: skip
+                    location_distance.asc().nulls_last() if origin is not None else location.c.id,
+                    location.c.id,
+                )
+            )
+        )
+        .select_from(
+            service_location.join(location).outerjoin(area, area.c.id == location.c.area_id)
+        )
+        .where(service_location.c.service_id == page.c.id)
+        .scalar_subquery()
+    )
+    highlight: ColumnElement[Any] = null()
+    if query.text:
+        highlight = func.ts_headline(
+            ENGLISH_CONFIG,
+            service.c.summary + "\n" + service.c.description,
+            func.websearch_to_tsquery(ENGLISH_CONFIG, bindparam("text", type_=String)),
+            HEADLINE_OPTIONS,
+        )
+    hit = func.json_build_object(
+        "id", service.c.id,
+        "position", page.c.position,
+        "name", service.c.name,
+        "summary", service.c.summary,
+        "organisation_id", organisation.c.id,
+        "organisation_name", organisation.c.name,
+        "organisation_status", organisation.c.status,
+        "delivery_modes", service.c.delivery_modes,
+        "capacity", page.c.capacity,
+        "capacity_limit", service.c.capacity,
+        "places_taken", service.c.places_taken,
+        "waiting_days", page.c.waiting_days,
+        "rating_sum", service.c.rating_sum,
+        "rating_count", service.c.rating_count,
+        "min_age", service.c.min_age,
+        "max_age", service.c.max_age,
+        "distance_m", page.c.distance_m,
+        "rank", page.c.rank,
+        "needs", needs,
+        "locations", locations,
+        "highlight", highlight,
+    )  # fmt: skip
+    return (
+        select(
+            func.coalesce(
+                func.json_agg(aggregate_order_by(hit, page.c.position)),
+                literal_column("'[]'::json"),
+            )
+        )
+        .select_from(
+            page.join(service, service.c.id == page.c.id).join(
+                organisation, organisation.c.id == service.c.organisation_id
+            )
+        )
+        .scalar_subquery()
+    )
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What decides the statement's SQL text; every value is a bound parameter. Queries of
+    one shape share one statement, so it is built and compiled once, not per search."""
+
+    located: bool
+    radius: bool
+    delivers_to_area: bool
+    text: bool
+    age: bool
+    max_waiting_days: bool
+    published_only: bool
+    verified_only: bool
+    sort: Sort
+    facets: tuple[str, ...]
+
+
+def shape_of(query: SearchQuery, place: Place | None) -> Shape:
+    return Shape(
+        located=place is not None,
+        radius=bool(query.radius_km) and place is not None,
+        delivers_to_area=query.delivers_to_area and place is not None,
+        text=bool(query.text),
+        age=query.age is not None,
+        max_waiting_days=query.max_waiting_days is not None,
+        published_only=query.published_only,
+        verified_only=query.verified_only,
+        sort=query.effective_sort(),
+        facets=tuple(f.name for f in FACETS if facet_rules.selected(query, f)),
+    )
+
+
+def parameters(query: SearchQuery, place: Place | None) -> dict[str, Any]:
+    """The bound values of ``query``'s statement."""
+    values: dict[str, Any] = {"limit": query.per_page, "offset": query.offset}
+    if place is not None:
+        values |= {"origin_lat": place.point.lat, "origin_lon": place.point.lon}
+        if query.radius_km:
+            values["radius_m"] = query.radius_km * 1000
+        if query.delivers_to_area:
+            values["area_ids"] = list(place.area_ids)
+    if query.text:
+        values["text"] = query.text
+    if query.age is not None:
+        values["age"] = query.age
+    if query.max_waiting_days is not None:
+        values["max_waiting_days"] = query.max_waiting_days
+    for facet in FACETS:
+        chosen = facet_rules.selected(query, facet)
+        if chosen:
+            values[f"facet_{facet.name}"] = list(match_values(facet, chosen))
+    return values
+
+
+_STATEMENTS: dict[Shape, Select[Any]] = {}
+_MAX_SHAPES = 512
+
+
+def build_statement(query: SearchQuery, place: Place | None) -> tuple[Select[Any], dict[str, Any]]:
+    """The one statement that answers ``query`` around ``place``, and its parameters (pure:
+    builds, never runs; statements are reused across queries of the same ``Shape``).
+
+    The statement returns one row: ``total`` (int), ``hits`` (JSON list, in order) and
+    ``facets`` (JSON list of ``[facet, value, count]`` raw buckets, to be folded by
+    ``search.facets.fold``).
+    """
+    shape = shape_of(query, place)
+    statement = _STATEMENTS.get(shape)
+    if statement is None:
+        if len(_STATEMENTS) >= _MAX_SHAPES:
+            _STATEMENTS.clear()
+        statement = _STATEMENTS[shape] = _build(query, place)
+    return statement, parameters(query, place)
+
+
+def _build(query: SearchQuery, place: Place | None) -> Select[Any]:
+    candidates = _candidates(query, place)
+    filters = _facet_filters(query, candidates)
+    passing = and_(true(), *filters.values())
+    order = _order(query, candidates, place is not None)
+
+    total = select(func.count()).select_from(candidates).where(passing).scalar_subquery()
+    page = (
+        select(candidates, func.row_number().over(order_by=order).label("position"))
+        .where(passing)
+        .order_by(*order)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+        .subquery("page")
+    )
+    counts = []
+    for facet in FACETS:
+        others = [f for name, f in filters.items() if counted_with(facet, _by_name(name))]
+        values = (
+            select(
+                literal(facet.name).label("facet"),
+                func.unnest(_facet_column(candidates, facet)).label("value"),
+            )
+            .where(and_(true(), *others))
+            .subquery()
+        )
+        counts.append(
+            select(values.c.facet, values.c.value, func.count().label("count")).group_by(
+                values.c.facet, values.c.value
+            )
+        )
+    buckets = union_all(*counts).subquery("buckets")
+    facet_json = (
+        select(
+            func.coalesce(
+                func.json_agg(
+                    func.json_build_array(buckets.c.facet, buckets.c.value, buckets.c.count)
+                ),
+                literal_column("'[]'::json"),
+            )
+        )
+        .select_from(buckets)
+        .scalar_subquery()
+    )
+    return select(
+        total.label("total"),
+        _hits_json(query, place, page).label("hits"),
+        facet_json.label("facets"),
+    )
+
+
+def _by_name(name: str) -> facet_rules.FacetField:
+    return next(facet for facet in FACETS if facet.name == name)
+
+
+def _location(row: dict[str, Any]) -> LocationHit:
+    distance_km = row["distance_m"] / 1000 if row["distance_m"] is not None else None
+    return LocationHit(
+        id=row["id"],
+        name=row["name"],
+        town=row["town"],
+        postcode=row["postcode"],
+        hidden=row["hidden"],
+        lat=row["lat"],
+        lon=row["lon"],
+        area_name=row["area_name"],
+        distance_km=shown_distance_km(distance_km, row["hidden"]),
+    )
+
+
+def hit_from_row(row: dict[str, Any]) -> Hit:
+    """A hit from one element of the statement's ``hits`` JSON."""
+    locations = tuple(_location(loc) for loc in row["locations"] or ())
+    shown = [loc.distance_km for loc in locations if loc.distance_km is not None]
+    capacity_limit = row["capacity_limit"]
+    ages = age_limits(row["min_age"], row["max_age"])
+    highlights: tuple[Any, ...] = ()
+    if row["highlight"] and MARK_START in row["highlight"]:
+        highlights = tuple(
+            parse_highlight(fragment)
+            for fragment in row["highlight"].split(FRAGMENT_DELIMITER)
+            if MARK_START in fragment
+        )
+    return Hit(
+        service_id=row["id"],
+        name=row["name"],
+        summary=row["summary"],
+        organisation_id=row["organisation_id"],
+        organisation_name=row["organisation_name"],
+        organisation_verified=row["organisation_status"] == "verified",
+        needs=tuple(NeedTag(n["code"], n["name"]) for n in row["needs"] or ()),
+        delivery_modes=tuple(row["delivery_modes"]),
+        capacity=row["capacity"],
+        places_left=(
+            max(capacity_limit - row["places_taken"], 0) if capacity_limit is not None else None
+        ),
+        waiting_days=row["waiting_days"],
+        rating=float(row["rating_sum"]) / row["rating_count"] if row["rating_count"] else None,
+        rating_count=row["rating_count"],
+        min_age=ages[0],
+        max_age=ages[1],
+        distance_km=min(shown) if shown and row["distance_m"] is not None else None,
+        locations=locations,
+        highlights=highlights,
+        score=row["rank"] if row["rank"] else None,
+    )
+
+
+def facets_from_buckets(query: SearchQuery, buckets: list[list[Any]]) -> dict[str, Any]:
+    """Fold raw ``[facet, value, count]`` buckets into facets, one per facet field."""
+    raw: dict[str, dict[str, int]] = {facet.name: {} for facet in FACETS}
+    for name, value, count in buckets:
+        raw[name][value] = count
+    return {
+        facet.name: fold(facet, raw[facet.name], facet_rules.selected(query, facet))
+        for facet in FACETS
+    }
+
+
+# Set on a session that may have written search documents not yet refreshed (they are
+# refreshed at commit, see search.models.ServiceSearch); search.sync sets it.
+DOCUMENTS_MAY_BE_STALE = "search_documents_may_be_stale"
+_REFRESH_NOW = text("SET CONSTRAINTS service_search_refresh IMMEDIATE")
+_REFRESH_AT_COMMIT = text("SET CONSTRAINTS service_search_refresh DEFERRED")
+
+
+def search(query: SearchQuery, place: Place | None) -> SearchResult:
+    """Run ``query`` on PostgreSQL: one statement, one round trip (two more only when this
+    session has just changed searchable text, to refresh its documents first)."""
+    session = db.session()
+    session.flush()  # so that changes made in this session are noted before the check
+    if session.info.pop(DOCUMENTS_MAY_BE_STALE, False):
+        session.execute(_REFRESH_NOW)
+        session.execute(_REFRESH_AT_COMMIT)
+    statement, values = build_statement(query, place)
+    row = session.execute(statement, values).one()
+    return SearchResult(
+        query=query,
+        place=place,
+        hits=tuple(hit_from_row(hit) for hit in row.hits),
+        total=row.total,
+        facets=facets_from_buckets(query, row.facets),
+        backend=Backend.POSTGRESQL,
+    )
