@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 from marketplace.config import ConfigurationError, load_config
 from marketplace.extensions import api as smorest_api
 from marketplace.extensions import csrf, db, limiter, login_manager, migrate, wtforms_helpers
+from marketplace.templating import TemplateEnvironment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,16 +43,19 @@ def create_app(config_name: str | None = None) -> Flask:
     except ConfigurationError as error:
         sys.exit(f"Pathways cannot start: {error}")
 
+    app.jinja_environment = TemplateEnvironment  # before anything creates app.jinja_env
     _configure_templates(app)
     _init_extensions(app)
     _register_blueprints(app)
 
     from marketplace import cli, errors, scopes  # noqa: F401  (registers scope rules)
+    from marketplace.referrals import queries as referral_queries
     from search import sync as search_sync
 
     errors.register(app)
     cli.register(app)
     search_sync.install()
+    referral_queries.install()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -35,14 +35,14 @@ def url_for_safe(endpoint: str, **values: Any) -> str | None:
 
 def navigation() -> list[dict[str, Any]]:
     """Service navigation items for the current user, marking the current section."""
-    if not current_user.is_authenticated:
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    if not user.is_authenticated:
         return []
+    hrefs = _navigation_hrefs()
     items = []
     for text, endpoint, permission in NAVIGATION:
-        if not can(current_user, permission):
-            continue
-        href = url_for_safe(endpoint)
-        if href is None:
+        href = hrefs[endpoint]
+        if href is None or not can(user, permission):
             continue
         items.append(
             {
@@ -52,6 +52,50 @@ def navigation() -> list[dict[str, Any]]:
             }
         )
     return items
+
+
+def _navigation_hrefs() -> dict[str, str | None]:
+    """Where each navigation endpoint is (None when this deployment lacks it), built once
+    per application and mount point: seven ``url_for`` calls on every page otherwise."""
+    hrefs: dict[str, dict[str, str | None]] = current_app.extensions.setdefault(
+        "pathways_navigation_hrefs", {}
+    )
+    if request.script_root not in hrefs:
+        hrefs[request.script_root] = {
+            endpoint: url_for_safe(endpoint) for _, endpoint, _ in NAVIGATION
+        }
+    return hrefs[request.script_root]
+
+
+# Stands for the signed-in slot while the navigation is rendered for the cache: a comment,
+# which escaped link texts and URLs can never contain.
+_SLOT = "<!-- signed-in slot -->"
+
+
+def service_navigation(signed_in: Markup) -> Markup:
+    """GOV.UK's service navigation for the current user, with ``signed_in`` (their name and
+    the sign-out form) in its end slot.
+
+    The macro's markup depends only on the links shown, which the user's role and the
+    current section decide: it is rendered once per set of links and kept per application,
+    and only the slot is new on each page. The macro took a quarter of a fast page.
+    """
+    items = navigation()
+    key = (
+        tuple((item["text"], item["href"], item["active"]) for item in items),
+        request.script_root,
+    )
+    rendered: dict[Any, tuple[Markup, Markup]] = current_app.extensions.setdefault(
+        "pathways_service_navigation", {}
+    )
+    if key not in rendered:
+        html = render_template(
+            "fragments/service_navigation.html", items=items, signed_in=Markup(_SLOT)
+        )
+        before, after = html.split(_SLOT)
+        rendered[key] = (Markup(before), Markup(after))
+    before, after = rendered[key]
+    return before + signed_in + after
 
 
 def static_fragment(name: str) -> Markup:
@@ -73,6 +117,7 @@ def static_fragment(name: str) -> Markup:
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(
         navigation=navigation,
+        service_navigation=service_navigation,
         url_for_safe=url_for_safe,
         static_fragment=static_fragment,
         can=lambda permission, obj=None: can(current_user, permission, obj),

@@ -14,9 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache, lru_cache
+from threading import Lock
 from typing import Any
 from urllib.parse import urlencode
 
+from cachetools import TTLCache, cached
 from flask import current_app
 from sqlalchemy import (
     BindParameter,
@@ -29,6 +31,7 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
+    event,
     false,
     func,
     literal,
@@ -36,6 +39,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role, User
 from marketplace.agencies.models import Agency
@@ -427,16 +431,49 @@ def _open_alerts_column() -> Any:
     )
 
 
-def filter_choices(user: User) -> dict[str, list[tuple[int, str]]]:
-    """Services, locations and agencies to filter by, for the user's scope (one query)."""
+FilterChoices = dict[str, tuple[tuple[int, str], ...]]
+NO_FILTER_CHOICES: FilterChoices = {"services": (), "locations": (), "agencies": ()}
+
+# The filter lists change rarely (a service, location or agency added or renamed) and are
+# read on every inbox page. Kept per process for a minute, and dropped at once when this
+# process flushes a change to any of them (see forget_filter_choices); other processes
+# catch up within the minute.
+FILTER_CHOICES_SECONDS = 60
+
+
+def filter_choices(user: User) -> FilterChoices:
+    """Services, locations and agencies to filter by, for the user's scope: the provider's
+    own services and locations and every agency, each in name order. Shared between
+    requests: never mutate the answer."""
+    if user.role != Role.PROVIDER:
+        return NO_FILTER_CHOICES
+    return _filter_choices_of(tuple(sorted(organisation_ids(user))))
+
+
+@cached(TTLCache(maxsize=4096, ttl=FILTER_CHOICES_SECONDS), lock=Lock())
+def _filter_choices_of(organisation_ids: tuple[int, ...]) -> FilterChoices:
     choices: dict[str, list[tuple[int, str]]] = {"services": [], "locations": [], "agencies": []}
-    if user.role == Role.PROVIDER:
-        rows = db.session.connection().execute(
-            _filter_choices_statement(), {"organisation_ids": sorted(organisation_ids(user))}
-        )
-        for kind, ident, name in rows:
-            choices[kind].append((ident, name))
-    return choices
+    rows = db.session.connection().execute(
+        _filter_choices_statement(), {"organisation_ids": list(organisation_ids)}
+    )
+    for kind, ident, name in rows:
+        choices[kind].append((ident, name))
+    return {kind: tuple(options) for kind, options in choices.items()}
+
+
+def forget_filter_choices(session: Session, flush_context: Any) -> None:
+    """Drop this process's cached filter lists when a flush adds, changes or deletes a
+    service, location or agency (a rolled-back change only costs a re-read)."""
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Service | Location | Agency):
+            _filter_choices_of.cache_clear()
+            return
+
+
+def install() -> None:
+    """Listen on every SQLAlchemy session for changes to the filter lists (idempotent)."""
+    if not event.contains(Session, "after_flush", forget_filter_choices):
+        event.listen(Session, "after_flush", forget_filter_choices)
 
 
 @cache
