@@ -10,6 +10,7 @@ picks 25 ids from the index whose order matches the sort (``*_by_state`` for one
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +29,7 @@ from sqlalchemy import (
     Integer,
     Select,
     and_,
+    any_,
     bindparam,
     case,
     cast,
@@ -39,6 +41,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import ARRAY, array
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role, User
@@ -198,7 +201,7 @@ class _Shape:
     keys and psycopg can prepare them: building and compiling a statement cost more than
     running it."""
 
-    scope: str  # organisations, referrer, agency, everyone or nobody
+    scope: str  # organisation (one), organisations (several), referrer, agency, everyone or nobody
     service: bool = False
     location: bool = False
     agency: bool = False
@@ -206,9 +209,9 @@ class _Shape:
     age: str | None = None
 
 
-def _scope_kind(user: User, scope: str) -> str:
+def _scope_kind(user: User, scope: str, organisations: int) -> str:
     if user.role == Role.PROVIDER:
-        return "organisations"
+        return "organisation" if organisations == 1 else "organisations"
     if user.role == Role.REFERRER:
         return "referrer" if scope == "mine" else "agency"
     if user.role == Role.PLATFORM_ADMIN:
@@ -220,8 +223,9 @@ def _shape_and_values(
     user: User, filters: InboxFilters, cutoff: datetime, now: datetime
 ) -> tuple[_Shape, dict[str, Any]]:
     """The statement shape for ``filters`` and the values of its parameters."""
+    organisations = sorted(organisation_ids(user))
     shape = _Shape(
-        scope=_scope_kind(user, filters.scope),
+        scope=_scope_kind(user, filters.scope, len(organisations)),
         service=bool(filters.service_id),
         location=bool(filters.location_id),
         agency=bool(filters.agency_id),
@@ -230,7 +234,8 @@ def _shape_and_values(
     )
     values: dict[str, Any] = {
         "cutoff": cutoff,
-        "organisation_ids": sorted(organisation_ids(user)),
+        "organisation_id": organisations[0] if organisations else None,
+        "organisation_ids": organisations,
         "referrer_id": user.id,
         "own_agency_id": user.agency_id,
         "service_id": filters.service_id,
@@ -252,9 +257,14 @@ def _predicates(shape: _Shape, referrals: FromClause) -> list[Any]:
     """Scope and every filter except the tab (the tab counts must ignore it)."""
     referral = referrals.c
     predicates: list[Any] = []
-    if shape.scope == "organisations":
+    # No IN lists: SQLAlchemy re-renders a statement with an expanding IN parameter on
+    # every execution, which cost more than the rest of the execution. A provider of one
+    # organisation (nearly all) compares with =, which lets the index give the sort order.
+    if shape.scope == "organisation":
+        predicates.append(referral.organisation_id == bindparam("organisation_id"))
+    elif shape.scope == "organisations":
         predicates.append(
-            referral.organisation_id.in_(bindparam("organisation_ids", expanding=True))
+            referral.organisation_id == any_(bindparam("organisation_ids", type_=ARRAY(Integer)))
         )
     elif shape.scope == "referrer":
         predicates.append(referral.referrer_id == bindparam("referrer_id"))
@@ -316,7 +326,9 @@ def _page_statement(shape: _Shape, tab: str, sort: str) -> Select[Any]:
     ascending = sort == "oldest"
     ids = (
         select(referral.id, referral.sent_at)
-        .where(referral.state.in_(TAB_BY_KEY[tab].states), *_predicates(shape, Referral.__table__))
+        .where(
+            _one_of(referral.state, TAB_BY_KEY[tab].states), *_predicates(shape, Referral.__table__)
+        )
         .order_by(
             referral.sent_at.asc() if ascending else referral.sent_at.desc(),
             referral.id.asc() if ascending else referral.id.desc(),
@@ -352,6 +364,14 @@ def _page_statement(shape: _Shape, tab: str, sort: str) -> Select[Any]:
             ids.c.id.asc() if ascending else ids.c.id.desc(),
         )
     )
+
+
+def _one_of(column: Any, values: Sequence[enum.StrEnum]) -> Any:
+    """``column IN (values)`` without an expanding parameter: = for one value, = ANY of an
+    array of constants for several (which is what PostgreSQL makes of an IN list)."""
+    if len(values) == 1:
+        return column == values[0]
+    return column == any_(array([literal(value.value) for value in values]))
 
 
 def inbox(user: User, filters: InboxFilters, now: datetime | None = None) -> Inbox:
@@ -400,7 +420,9 @@ def _attendance_column() -> Any:
         select(
             func.concat(
                 func.count().filter(
-                    appointment.status.in_([AppointmentStatus.ATTENDED, AppointmentStatus.LATE])
+                    _one_of(
+                        appointment.status, [AppointmentStatus.ATTENDED, AppointmentStatus.LATE]
+                    )
                 ),
                 " of ",
                 func.count(),
@@ -408,12 +430,13 @@ def _attendance_column() -> Any:
         )
         .where(
             appointment.referral_id == Referral.__table__.c.id,
-            appointment.status.in_(
+            _one_of(
+                appointment.status,
                 [
                     AppointmentStatus.ATTENDED,
                     AppointmentStatus.LATE,
                     AppointmentStatus.DID_NOT_ATTEND,
-                ]
+                ],
             ),
         )
         .scalar_subquery()
