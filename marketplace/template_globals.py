@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask, current_app, render_template, request, url_for
@@ -114,12 +115,26 @@ def static_fragment(name: str) -> Markup:
     return fragments[key]
 
 
+@lru_cache(maxsize=1024)
+def select_options(options: tuple[tuple[Any, str], ...], selected: Any = None) -> Markup:
+    """``<option>`` elements for a GOV.UK select, one per (value, text), with ``selected``
+    marked: for long lists that repeat from page to page (every agency, on every inbox
+    page), built once per list and selection rather than by a template loop."""
+    return Markup("").join(
+        Markup('<option value="{}"{}>{}</option>').format(
+            value, Markup(" selected") if value == selected else "", text
+        )
+        for value, text in options
+    )
+
+
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(
         navigation=navigation,
         service_navigation=service_navigation,
         url_for_safe=url_for_safe,
         static_fragment=static_fragment,
+        select_options=select_options,
         can=lambda permission, obj=None: can(current_user, permission, obj),
         label=vocabulary.label,
         vocabulary=vocabulary,

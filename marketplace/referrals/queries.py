@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache, lru_cache
 from threading import Lock
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from cachetools import TTLCache, cached
@@ -133,12 +133,19 @@ class InboxFilters:
     def query(self, **overrides: Any) -> str:
         """``args`` as a query string, for links built without ``url_for`` (a page has
         a dozen of them)."""
-        return urlencode(self.args(**overrides))
+        return _query_string(tuple(self.args(**overrides).items()))
 
 
-@dataclass(frozen=True, slots=True)
-class InboxRow:
-    """One referral in the inbox, with what the response target makes of it."""
+@lru_cache(maxsize=4096)
+def _query_string(args: tuple[tuple[str, Any], ...]) -> str:
+    # The same few filter combinations recur on every page and from page to page.
+    return urlencode(args)
+
+
+class InboxRow(NamedTuple):
+    """One referral in the inbox, with what the response target makes of it. A tuple, so
+    the inbox template unpacks its fields in the order below rather than looking each one
+    up (a dozen attribute lookups a row were a tenth of the page's CPU)."""
 
     id: int
     reference: str
