@@ -36,9 +36,16 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ[LIVE_ELASTICSEARCH] = live
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Without a live Elasticsearch the tests that need one are deselected (reported as
-    deselected, never counted as passed or skipped)."""
+    """Tests that use Redis share one database (``TEST_REDIS_URL``), which each empties and
+    whose queues and schedules they inspect: they all run on one xdist worker (with
+    ``--dist loadgroup``, as ./scripts/test runs). Without a live Elasticsearch the tests
+    that need one are deselected (reported as deselected, never counted as passed or
+    skipped)."""
+    for item in items:
+        if "redis_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("redis"))
     if os.environ.get(LIVE_ELASTICSEARCH):
         return
     live_only = [item for item in items if item.get_closest_marker("elasticsearch")]

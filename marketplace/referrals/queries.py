@@ -496,8 +496,13 @@ def forget_filter_choices(session: Session, flush_context: Any) -> None:
     service, location or agency (a rolled-back change only costs a re-read)."""
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Service | Location | Agency):
-            _filter_choices_of.cache_clear()
+            forget_filter_choices_now()
             return
+
+
+def forget_filter_choices_now() -> None:
+    """Drop this process's cached filter lists (after changes made without the ORM)."""
+    _filter_choices_of.cache_clear()
 
 
 def install() -> None:
