@@ -99,6 +99,16 @@ def service_navigation(signed_in: Markup) -> Markup:
     return before + signed_in + after
 
 
+def static_url(filename: str) -> str:
+    """``url_for('static', filename=filename)``, built once per application and mount
+    point: every page links its stylesheets, scripts and GOV.UK assets."""
+    urls: dict[tuple[str, str], str] = current_app.extensions.setdefault("pathways_static_urls", {})
+    key = (filename, request.script_root)
+    if key not in urls:
+        urls[key] = url_for("static", filename=filename)
+    return urls[key]
+
+
 def static_fragment(name: str) -> Markup:
     """The HTML of ``templates/fragments/<name>.html``, rendered once per application.
 
@@ -134,6 +144,7 @@ def register(app: Flask) -> None:
         service_navigation=service_navigation,
         url_for_safe=url_for_safe,
         static_fragment=static_fragment,
+        static_url=static_url,
         select_options=select_options,
         can=lambda permission, obj=None: can(current_user, permission, obj),
         label=vocabulary.label,

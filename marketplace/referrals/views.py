@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from marketplace.authz import get_or_404, requires
@@ -47,27 +48,28 @@ def _user() -> Any:
     return current_user._get_current_object()  # type: ignore[attr-defined]
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
+def _int_arg(args: MultiDict[str, str], name: str) -> int | None:
+    value = args.get(name, "")
     return int(value) if value.isdigit() else None
 
 
 def _filters() -> queries.InboxFilters:
     """Read filters from the query string; anything unrecognised is ignored, never a 500."""
-    tab = request.args.get("tab", "new")
-    age = request.args.get("age") or None
-    sort = request.args.get("sort", "oldest")
-    scope = request.args.get("scope", "")
-    reference = (request.args.get("reference") or "").strip().upper()[:16] or None
+    args = request.args
+    tab = args.get("tab", "new")
+    age = args.get("age") or None
+    sort = args.get("sort", "oldest")
+    scope = args.get("scope", "")
+    reference = (args.get("reference") or "").strip().upper()[:16] or None
     return queries.InboxFilters(
         tab=tab if tab in queries.TAB_BY_KEY else "new",
-        service_id=_int_arg("service"),
-        location_id=_int_arg("location"),
-        agency_id=_int_arg("agency"),
+        service_id=_int_arg(args, "service"),
+        location_id=_int_arg(args, "location"),
+        agency_id=_int_arg(args, "agency"),
         age=age if age in queries.AGES else None,
         reference=reference,
         sort=sort if sort in queries.SORTS else "oldest",
-        page=min(_int_arg("page") or 1, 100_000),
+        page=min(_int_arg(args, "page") or 1, 100_000),
         scope=scope if scope in ("mine", "agency") else "organisation",
     )
 
@@ -488,7 +490,7 @@ def decide_alert(referral_id: int, alert_id: int) -> Any:
 def ratings() -> str:
     """A provider's ratings and comments, with a reply form for administrators."""
     user = _user()
-    page = max(_int_arg("page") or 1, 1)
+    page = max(_int_arg(request.args, "page") or 1, 1)
     rows, total = queries.service_feedback(user, page)
     rated = [
         (service, service_rating(service.rating_sum, service.rating_count))
