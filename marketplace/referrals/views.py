@@ -8,13 +8,12 @@ state) is shown as a message on the referral page; nothing already saved is lost
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from marketplace.authz import get_or_404, requires
@@ -48,14 +47,16 @@ def _user() -> Any:
     return current_user._get_current_object()  # type: ignore[attr-defined]
 
 
-def _int_arg(args: MultiDict[str, str], name: str) -> int | None:
+def _int_arg(args: Mapping[str, str], name: str) -> int | None:
     value = args.get(name, "")
     return int(value) if value.isdigit() else None
 
 
 def _filters() -> queries.InboxFilters:
     """Read filters from the query string; anything unrecognised is ignored, never a 500."""
-    args = request.args
+    # A plain dict: werkzeug's MultiDict raises (and catches) an exception for each of the
+    # many filters a query string usually leaves out.
+    args = request.args.to_dict()
     tab = args.get("tab", "new")
     age = args.get("age") or None
     sort = args.get("sort", "oldest")
