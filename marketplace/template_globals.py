@@ -102,10 +102,22 @@ def service_navigation(signed_in: Markup) -> Markup:
 def static_url(filename: str) -> str:
     """``url_for('static', filename=filename)``, built once per application and mount
     point: every page links its stylesheets, scripts and GOV.UK assets."""
-    urls: dict[tuple[str, str], str] = current_app.extensions.setdefault("pathways_static_urls", {})
-    key = (filename, request.script_root)
+    return _fixed_url("static", filename)
+
+
+def page_url(endpoint: str) -> str:
+    """``url_for(endpoint)`` for a page that takes no arguments (signing out, the inbox),
+    built once per application and mount point rather than on every page."""
+    return _fixed_url(endpoint, None)
+
+
+def _fixed_url(endpoint: str, filename: str | None) -> str:
+    urls: dict[tuple[str, str | None, str], str] = current_app.extensions.setdefault(
+        "pathways_fixed_urls", {}
+    )
+    key = (endpoint, filename, request.script_root)
     if key not in urls:
-        urls[key] = url_for("static", filename=filename)
+        urls[key] = url_for(endpoint, filename=filename) if filename else url_for(endpoint)
     return urls[key]
 
 
@@ -145,6 +157,7 @@ def register(app: Flask) -> None:
         url_for_safe=url_for_safe,
         static_fragment=static_fragment,
         static_url=static_url,
+        page_url=page_url,
         select_options=select_options,
         can=lambda permission, obj=None: can(current_user, permission, obj),
         label=vocabulary.label,

@@ -7,8 +7,13 @@ With ``CI=true`` a missing PostGIS, Redis or browser fails the run instead of sk
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from flask import Flask, g, has_app_context
@@ -36,16 +41,9 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ[LIVE_ELASTICSEARCH] = live
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests that use Redis share one database (``TEST_REDIS_URL``), which each empties and
-    whose queues and schedules they inspect: they all run on one xdist worker (with
-    ``--dist loadgroup``, as ./scripts/test runs). Without a live Elasticsearch the tests
-    that need one are deselected (reported as deselected, never counted as passed or
-    skipped)."""
-    for item in items:
-        if "redis_url" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("redis"))
+    """Without a live Elasticsearch the tests that need one are deselected (reported as
+    deselected, never counted as passed or skipped)."""
     if os.environ.get(LIVE_ELASTICSEARCH):
         return
     live_only = [item for item in items if item.get_closest_marker("elasticsearch")]
@@ -109,8 +107,15 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def redis_url() -> str:
-    """A real Redis (database 15, emptied). Missing Redis fails in CI and skips locally."""
+def redis_url() -> Iterator[str]:
+    """A real Redis (``TEST_REDIS_URL``, default database 15), emptied, and this test's
+    alone while it runs. Missing Redis fails in CI and skips locally.
+
+    Tests using it empty the database and inspect its queues and schedules, so they hold
+    an exclusive lock on it: tests on other xdist workers, or in another run against the
+    same database, wait their turn. (Grouping them onto one worker with xdist's
+    ``loadgroup`` does not work with pytest 9.2: pytest-xdist issue 1386.)
+    """
     import redis
 
     url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -121,8 +126,21 @@ def redis_url() -> str:
         if IN_CI:
             pytest.fail(f"Redis is not reachable at {url} (CI requires it)")
         pytest.skip(f"Redis is not reachable at {url}")
-    connection.flushdb()
-    return url
+    with _exclusively(url):
+        connection.flushdb()
+        yield url
+
+
+@contextmanager
+def _exclusively(name: str) -> Iterator[None]:
+    """Hold an exclusive lock named after ``name`` (a file lock, across processes)."""
+    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+    with open(Path(tempfile.gettempdir()) / f"pathways-test-{digest}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def engine_for(url: str):  # noqa: ANN201 - small helper for tests that need raw SQL

@@ -130,6 +130,13 @@ class InboxFilters:
         values.update(overrides)
         return {key: value for key, value in values.items() if value not in (None, "")}
 
+    def cleared(self) -> str:
+        """The query string of the same tab (and whose referrals) with no filters."""
+        return _query_string(
+            (("tab", self.tab),)
+            + ((("scope", self.scope),) if self.scope != "organisation" else ())
+        )
+
     def query(self, **overrides: Any) -> str:
         """``args`` as a query string, for links built without ``url_for`` (a page has
         a dozen of them)."""

@@ -64,10 +64,17 @@ def overdue_cutoff(now: datetime, working_days: int) -> datetime:
     Equivalently: a referral is overdue exactly when ``sent_at < overdue_cutoff(now)``,
     which lets the inbox filter and count overdue referrals with an index range scan.
     """
-    today = now.astimezone(LONDON).date()
-    # Walk back to the latest sending day whose response is already due.
+    return _overdue_cutoff_on(now.astimezone(LONDON).date(), working_days)
+
+
+@lru_cache(maxsize=64)
+def _overdue_cutoff_on(today: date, working_days: int) -> datetime:
+    # Walk back to the latest sending day whose response is already due. A response is due
+    # at a midnight, so whether it is due at some moment of today depends on the date only
+    # (due by midnight after ``due_day`` has passed exactly when ``due_day`` < today): the
+    # answer is the same all day, and every inbox page of the day shares it.
     day = today
-    while response_due(datetime.combine(day, time(12), tzinfo=LONDON), working_days) > now:
+    while add_working_days(day, working_days) >= today:
         day -= timedelta(days=1)
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=LONDON)
 

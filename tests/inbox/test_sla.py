@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from marketplace.referrals.sla import (
     LONDON,
@@ -65,6 +67,22 @@ def test_overdue_cutoff_agrees_with_response_due(
 ) -> None:
     assert (sent < overdue_cutoff(now, 2)) is overdue
     assert (now >= response_due(sent, 2)) is overdue
+
+
+@given(
+    sent=st.datetimes(datetime(2025, 1, 1), datetime(2027, 12, 31)),
+    waited=st.timedeltas(timedelta(0), timedelta(days=20)),
+    working_days=st.integers(0, 5),
+)
+def test_a_referral_is_overdue_exactly_when_its_response_is_due(
+    sent: datetime, waited: timedelta, working_days: int
+) -> None:
+    """Over bank holidays, weekends and clock changes, at any moment of any day."""
+    sent_at = sent.replace(tzinfo=UTC)
+    now = sent_at + waited
+    assert (sent_at < overdue_cutoff(now, working_days)) is (
+        now >= response_due(sent_at, working_days)
+    )
 
 
 def test_days_waiting_counts_calendar_days_and_is_never_negative() -> None:
