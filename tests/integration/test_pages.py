@@ -36,6 +36,14 @@ def test_unknown_api_path_is_a_json_404(client: FlaskClient) -> None:
     assert response.get_json()["errors"][0]["message"]
 
 
+def test_footer_is_a_sector_services_not_gov_uks(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    footer = page[page.index('<div class="govuk-footer">') :]
+    assert "Accessibility statement" in footer and "© Pathways" in footer
+    assert "govuk-footer__crown" not in footer and "copyright-logo" not in footer
+    assert "crown-copyright" not in footer
+
+
 def test_favicon_is_served(client: FlaskClient) -> None:
     with client.get("/favicon.ico") as response:  # files are streamed: close them
         assert response.status_code == 200
