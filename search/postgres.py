@@ -58,13 +58,14 @@ from search.facets import (
     FACETS,
     RATING_PRIOR_MEAN,
     RATING_PRIOR_WEIGHT,
+    REMOTE,
     FacetKind,
     counted_with,
     fold,
     match_values,
 )
 from search.models import ServiceSearch
-from search.query import MAX_AGE, Place, SearchQuery, Sort
+from search.query import MAX_AGE, Place, SearchQuery, Sort, delivery_areas, reach_applies
 from search.results import (
     MARK_END,
     MARK_START,
@@ -127,11 +128,70 @@ def _capacity_now() -> ColumnElement[Any]:
     return case((full, literal("full")), else_=status)
 
 
+def _local(
+    query: SearchQuery, place: Place | None, origin: ColumnElement[Any] | None
+) -> ColumnElement[bool] | None:
+    """Within the radius of the place, or delivering to its areas (see ``SearchQuery``);
+    None when the query does not narrow by place."""
+    if not reach_applies(query, place):
+        return None
+    tests: list[ColumnElement[bool]] = []
+    if origin is not None and query.radius_km:
+        # The GiST index on service_search.points answers this on its own.
+        radius_m = bindparam("radius_m", type_=Float)
+        tests.append(func.ST_DWithin(document.c.points, origin, radius_m, False))
+    if delivery_areas(query, place) is not None:
+        tests.append(
+            exists().where(
+                service_area.c.service_id == service.c.id,
+                service_area.c.area_id == func.any(bindparam("area_ids", type_=ARRAY(Integer))),
+            )
+        )
+    return or_(*tests) if len(tests) > 1 else tests[0]
+
+
+def _reach(query: SearchQuery, local: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Local, or (with ``include_remote``) delivered remotely."""
+    if not query.include_remote:
+        return local
+    return or_(local, service.c.delivery_modes.any(REMOTE))
+
+
+def _need_coverage(query: SearchQuery) -> Any:
+    """(service_id, need_score) of the services listing one of ``query.need_weights``'
+    codes: per need the best weight among the codes listed, added up over the needs."""
+    if not query.need_weights:
+        return None
+    weights = func.unnest(
+        bindparam("weight_codes", type_=ARRAY(String)),
+        bindparam("weight_needs", type_=ARRAY(String)),
+        bindparam("weight_values", type_=ARRAY(Integer)),
+    ).table_valued("code", "need", "weight", name="weights")
+    per_need = (
+        select(
+            service_need_link.c.service_id,
+            func.max(weights.c.weight).label("best"),
+        )
+        .select_from(
+            service_need_link.join(weights, weights.c.code == service_need_link.c.need_code)
+        )
+        .group_by(service_need_link.c.service_id, weights.c.need)
+        .subquery("per_need")
+    )
+    return (
+        select(
+            per_need.c.service_id,
+            cast(func.sum(per_need.c.best), Integer).label("need_score"),
+        )
+        .group_by(per_need.c.service_id)
+        .subquery("coverage")
+    )
+
+
 def _candidates(query: SearchQuery, place: Place | None) -> Any:
     """Services passing every filter that is not a facet, with what facets, sorting and
     the page need."""
     origin = _origin() if place is not None else None
-    radius_m = bindparam("radius_m", type_=Float) if query.radius_km and place is not None else None
     tsquery = (
         func.websearch_to_tsquery(ENGLISH_CONFIG, bindparam("text", type_=String))
         if query.text
@@ -164,27 +224,18 @@ def _candidates(query: SearchQuery, place: Place | None) -> Any:
     source = document.join(service, service.c.id == document.c.service_id).join(
         organisation, organisation.c.id == service.c.organisation_id
     )
-    distance: ColumnElement[Any] = null()
+    # Distance to the nearest delivery location: the service's MULTIPOINT, NULL if it has
+    # none (remote only).
+    distance: ColumnElement[Any] = (
+        cast(document.c.points.op("<->")(origin), Float) if origin is not None else null()
+    )
     conditions: list[ColumnElement[bool]] = []
-    if origin is not None:
-        # Distance to the nearest delivery location: the service's MULTIPOINT, NULL if it
-        # has none (remote only).
-        distance = cast(document.c.points.op("<->")(origin), Float)
-        near = (
-            func.ST_DWithin(document.c.points, origin, radius_m, False)
-            if radius_m is not None
-            else None
-        )
-        delivers_here = exists().where(
-            service_area.c.service_id == service.c.id,
-            service_area.c.area_id == func.any(bindparam("area_ids", type_=ARRAY(Integer))),
-        )
-        if query.delivers_to_area and near is not None:
-            conditions.append(or_(near, delivers_here))
-        elif query.delivers_to_area:
-            conditions.append(delivers_here)
-        elif near is not None:
-            conditions.append(near)  # the GiST index on service_search.points narrows first
+    local = _local(query, place, origin)
+    if local is not None:
+        conditions.append(_reach(query, local))
+    coverage = _need_coverage(query)
+    if coverage is not None:
+        source = source.join(coverage, coverage.c.service_id == service.c.id)
 
     if query.published_only:
         conditions.append(cast(service.c.status, String) == "published")
@@ -215,6 +266,13 @@ def _candidates(query: SearchQuery, place: Place | None) -> Any:
             waiting.label("waiting_days"),
             rating.label("rating_score"),
             service.c.rating_count,
+            (coverage.c.need_score if coverage is not None else null()).label("need_score"),
+            # Only the need-coverage order looks at it: not worked out for the others.
+            (
+                local
+                if local is not None and query.effective_sort() == Sort.NEED_COVERAGE
+                else literal(False)
+            ).label("local"),
             document.c.need_codes,
             service.c.delivery_modes,
             array([capacity]).label("capacity_values"),
@@ -260,6 +318,8 @@ def _order(query: SearchQuery, candidates: Any, located: bool) -> list[Any]:
         keys = [c.rating_score.desc().nulls_last(), c.rating_count.desc(), *nearest]
     elif sort == Sort.WAITING_TIME:
         keys = [c.waiting_days.asc().nulls_last(), *nearest]
+    elif sort == Sort.NEED_COVERAGE:
+        keys = [c.need_score.desc(), c.local.desc()]
     else:
         keys = [c.sort_name.asc()]
     return [*keys, c.id.asc()]  # the id makes every order total, so pages never overlap
@@ -380,6 +440,11 @@ class Shape:
     verified_only: bool
     sort: Sort
     facets: tuple[str, ...]
+    reach: bool
+    delivery_areas: bool
+    include_remote: bool
+    need_weights: bool
+    count_facets: bool
 
 
 def shape_of(query: SearchQuery, place: Place | None) -> Shape:
@@ -394,6 +459,11 @@ def shape_of(query: SearchQuery, place: Place | None) -> Shape:
         verified_only=query.verified_only,
         sort=query.effective_sort(),
         facets=tuple(f.name for f in FACETS if facet_rules.selected(query, f)),
+        reach=reach_applies(query, place),
+        delivery_areas=delivery_areas(query, place) is not None,
+        include_remote=query.include_remote,
+        need_weights=bool(query.need_weights),
+        count_facets=query.count_facets,
     )
 
 
@@ -404,8 +474,13 @@ def parameters(query: SearchQuery, place: Place | None) -> dict[str, Any]:
         values |= {"origin_lat": place.point.lat, "origin_lon": place.point.lon}
         if query.radius_km:
             values["radius_m"] = query.radius_km * 1000
-        if query.delivers_to_area:
-            values["area_ids"] = list(place.area_ids)
+    areas = delivery_areas(query, place)
+    if areas is not None:
+        values["area_ids"] = list(areas)
+    if query.need_weights:
+        values["weight_codes"] = [w.code for w in query.need_weights]
+        values["weight_needs"] = [w.need for w in query.need_weights]
+        values["weight_values"] = [w.weight for w in query.need_weights]
     if query.text:
         values["text"] = query.text
     if query.age is not None:
@@ -455,6 +530,16 @@ def _build(query: SearchQuery, place: Place | None) -> Select[Any]:
         .offset(bindparam("offset", type_=Integer))
         .subquery("page")
     )
+    return select(
+        total.label("total"),
+        _hits_json(query, place, page).label("hits"),
+        _facets_json(candidates, filters).label("facets")
+        if query.count_facets
+        else literal_column("'[]'::json").label("facets"),
+    )
+
+
+def _facets_json(candidates: Any, filters: dict[str, ColumnElement[bool]]) -> Any:
     counts = []
     for facet in FACETS:
         others = [f for name, f in filters.items() if counted_with(facet, _by_name(name))]
@@ -484,11 +569,7 @@ def _build(query: SearchQuery, place: Place | None) -> Select[Any]:
         .select_from(buckets)
         .scalar_subquery()
     )
-    return select(
-        total.label("total"),
-        _hits_json(query, place, page).label("hits"),
-        facet_json.label("facets"),
-    )
+    return facet_json
 
 
 def _by_name(name: str) -> facet_rules.FacetField:
