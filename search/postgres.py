@@ -27,10 +27,12 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    any_,
     bindparam,
     case,
     cast,
     exists,
+    false,
     func,
     literal,
     literal_column,
@@ -154,7 +156,7 @@ def _reach(query: SearchQuery, local: ColumnElement[bool]) -> ColumnElement[bool
     """Local, or (with ``include_remote``) delivered remotely."""
     if not query.include_remote:
         return local
-    return or_(local, service.c.delivery_modes.any(REMOTE))
+    return or_(local, literal(REMOTE, String) == any_(service.c.delivery_modes))
 
 
 def _need_coverage(query: SearchQuery) -> Any:
@@ -162,11 +164,15 @@ def _need_coverage(query: SearchQuery) -> Any:
     codes: per need the best weight among the codes listed, added up over the needs."""
     if not query.need_weights:
         return None
-    weights = func.unnest(
-        bindparam("weight_codes", type_=ARRAY(String)),
-        bindparam("weight_needs", type_=ARRAY(String)),
-        bindparam("weight_values", type_=ARRAY(Integer)),
-    ).table_valued("code", "need", "weight", name="weights")
+    weights = (
+        func.unnest(
+            bindparam("weight_codes", type_=ARRAY(String)),
+            bindparam("weight_needs", type_=ARRAY(String)),
+            bindparam("weight_values", type_=ARRAY(Integer)),
+        )
+        .table_valued("code", "need", "weight")
+        .render_derived(name="weights")
+    )
     per_need = (
         select(
             service_need_link.c.service_id,
@@ -268,10 +274,11 @@ def _candidates(query: SearchQuery, place: Place | None) -> Any:
             service.c.rating_count,
             (coverage.c.need_score if coverage is not None else null()).label("need_score"),
             # Only the need-coverage order looks at it: not worked out for the others.
+            # (A service with no locations is NULL, not false, without the coalesce.)
             (
-                local
+                func.coalesce(local, false())
                 if local is not None and query.effective_sort() == Sort.NEED_COVERAGE
-                else literal(False)
+                else false()
             ).label("local"),
             document.c.need_codes,
             service.c.delivery_modes,
