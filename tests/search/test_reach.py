@@ -3,10 +3,14 @@ delivering to the person's areas, or remote), need weights and the need-coverage
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
 
+from marketplace.matches.candidates import candidate_services, need_index, need_weights, reach_query
+from marketplace.matches.facts import PersonPlace
+from matching import AssessmentFacts, Constraints
 from search.engine import find_services
 from search.parser import QueryError, parse_search_args
 from search.query import NeedWeight, Point, SearchQuery, Sort
@@ -125,3 +129,34 @@ def test_pages_and_the_api_do_not_offer_matchings_order() -> None:
     with pytest.raises(QueryError) as refused:
         parse_search_args({"sort": "need_coverage"})
     assert refused.value.errors[0].field == "sort"
+
+
+def test_matching_takes_its_candidates_from_the_configured_backend(
+    random_directory: RandomDirectory, search_backend: Any
+) -> None:
+    manchester = random_directory.areas["E08000003"]
+    place = PersonPlace(
+        latitude=53.483471,
+        longitude=-2.231184,
+        area_ids=frozenset({manchester.id}),
+        area_codes=frozenset({manchester.code}),
+    )
+    facts = AssessmentFacts(
+        needs={"accommodation.homeless": 3, "ete": 2, "health": 0},
+        point=place.point,
+        area_codes=place.area_codes,
+        constraints=Constraints(max_travel_km=8),
+    )
+    query = _everything(reach_query(facts, place, need_weights(facts, need_index()), budget=1))
+    want = expected(random_directory, query, place_for(query))
+    assert len(want.ids) > 12
+
+    found = candidate_services(facts, place, budget=12)
+
+    assert [candidate.service_id for candidate in found] == want.ids[:12]
+    for candidate in found:
+        exact = want.distances[candidate.service_id]
+        if exact is None:
+            assert candidate.distance_km is None
+        else:  # a hidden location's distance is rounded up to the whole kilometre
+            assert exact - 1e-6 <= candidate.distance_km <= math.ceil(exact) + 1e-6
