@@ -31,7 +31,6 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
-    exists,
     false,
     func,
     literal,
@@ -130,6 +129,15 @@ def _capacity_now() -> ColumnElement[Any]:
     return case((full, literal("full")), else_=status)
 
 
+def _nearest(origin: ColumnElement[Any]) -> ColumnElement[Any]:
+    return cast(document.c.points.op("<->")(origin), Float)
+
+
+def _orders_by_distance(query: SearchQuery) -> bool:
+    """Whether the order of ``query`` looks at the distance (first, or among equals)."""
+    return query.effective_sort() not in (Sort.NAME, Sort.NEED_COVERAGE)
+
+
 def _local(
     query: SearchQuery, place: Place | None, origin: ColumnElement[Any] | None
 ) -> ColumnElement[bool] | None:
@@ -138,15 +146,32 @@ def _local(
     if not reach_applies(query, place):
         return None
     tests: list[ColumnElement[bool]] = []
+    areas = delivery_areas(query, place)
     if origin is not None and query.radius_km:
-        # The GiST index on service_search.points answers this on its own.
         radius_m = bindparam("radius_m", type_=Float)
-        tests.append(func.ST_DWithin(document.c.points, origin, radius_m, False))
-    if delivery_areas(query, place) is not None:
+        if areas is None and not query.include_remote:
+            # Alone, the GiST index on service_search.points answers this directly.
+            tests.append(func.ST_DWithin(document.c.points, origin, radius_m, False))
+        else:
+            # In an OR the index cannot drive the scan, and an exact distance for each
+            # row costs more than finding the near ones once through the index, then
+            # looking each row up in that (hashed) set.
+            # (A CTE, so that the filter and the need-coverage order share one scan.)
+            nearby = document.alias("nearby_search")
+            near = (
+                select(nearby.c.service_id)
+                .where(func.ST_DWithin(nearby.c.points, origin, radius_m, False))
+                .cte("nearby")
+            )
+            tests.append(service.c.id.in_(select(near.c.service_id)))
+    if areas is not None:
+        # IN rather than EXISTS: the few services delivering to the areas are found once
+        # through the area index and hashed, not looked for again on every row.
         tests.append(
-            exists().where(
-                service_area.c.service_id == service.c.id,
-                service_area.c.area_id == func.any(bindparam("area_ids", type_=ARRAY(Integer))),
+            service.c.id.in_(
+                select(service_area.c.service_id).where(
+                    service_area.c.area_id == func.any(bindparam("area_ids", type_=ARRAY(Integer)))
+                )
             )
         )
     return or_(*tests) if len(tests) > 1 else tests[0]
@@ -156,7 +181,15 @@ def _reach(query: SearchQuery, local: ColumnElement[bool]) -> ColumnElement[bool
     """Local, or (with ``include_remote``) delivered remotely."""
     if not query.include_remote:
         return local
-    return or_(local, literal(REMOTE, String) == any_(service.c.delivery_modes))
+    # The cheap test first: OR stops at the first that holds.
+    return or_(literal(REMOTE, String) == any_(service.c.delivery_modes), local)
+
+
+def _listing_weighted_codes() -> Select[Any]:
+    """Ids of services listing one of the weighted need codes."""
+    return select(service_need_link.c.service_id).where(
+        service_need_link.c.need_code == func.any(bindparam("weight_codes", type_=ARRAY(String)))
+    )
 
 
 def _need_coverage(query: SearchQuery) -> Any:
@@ -180,6 +213,11 @@ def _need_coverage(query: SearchQuery) -> Any:
         )
         .select_from(
             service_need_link.join(weights, weights.c.code == service_need_link.c.need_code)
+        )
+        # Says what the join says, but lets the need-code index find the rows.
+        .where(
+            service_need_link.c.need_code
+            == func.any(bindparam("weight_codes", type_=ARRAY(String)))
         )
         .group_by(service_need_link.c.service_id, weights.c.need)
         .subquery("per_need")
@@ -231,9 +269,10 @@ def _candidates(query: SearchQuery, place: Place | None) -> Any:
         organisation, organisation.c.id == service.c.organisation_id
     )
     # Distance to the nearest delivery location: the service's MULTIPOINT, NULL if it has
-    # none (remote only).
+    # none (remote only). Worked out here, for every candidate, only if the order needs it:
+    # on thousands of candidates it is the dearest column. Otherwise the page's hits get it.
     distance: ColumnElement[Any] = (
-        cast(document.c.points.op("<->")(origin), Float) if origin is not None else null()
+        _nearest(origin) if origin is not None and _orders_by_distance(query) else null()
     )
     conditions: list[ColumnElement[bool]] = []
     local = _local(query, place, origin)
@@ -241,7 +280,11 @@ def _candidates(query: SearchQuery, place: Place | None) -> Any:
         conditions.append(_reach(query, local))
     coverage = _need_coverage(query)
     if coverage is not None:
-        source = source.join(coverage, coverage.c.service_id == service.c.id)
+        conditions.append(service.c.id.in_(_listing_weighted_codes()))
+        # An outer join, so that the planner puts the coverage on the hashed side: it
+        # cannot estimate how many services it holds (200, it guesses, for thousands) and
+        # would otherwise look every one of them up in ``service`` by index.
+        source = source.outerjoin(coverage, coverage.c.service_id == service.c.id)
 
     if query.published_only:
         conditions.append(cast(service.c.status, String) == "published")
@@ -393,6 +436,13 @@ def _hits_json(query: SearchQuery, place: Place | None, page: Any) -> Any:
             func.websearch_to_tsquery(ENGLISH_CONFIG, bindparam("text", type_=String)),
             HEADLINE_OPTIONS,
         )
+    source = page.join(service, service.c.id == page.c.id).join(
+        organisation, organisation.c.id == service.c.organisation_id
+    )
+    distance = page.c.distance_m
+    if origin is not None and not _orders_by_distance(query):
+        source = source.join(document, document.c.service_id == page.c.id)
+        distance = _nearest(origin)
     hit = func.json_build_object(
         "id", service.c.id,
         "position", page.c.position,
@@ -410,7 +460,7 @@ def _hits_json(query: SearchQuery, place: Place | None, page: Any) -> Any:
         "rating_count", service.c.rating_count,
         "min_age", service.c.min_age,
         "max_age", service.c.max_age,
-        "distance_m", page.c.distance_m,
+        "distance_m", distance,
         "rank", page.c.rank,
         "needs", needs,
         "locations", locations,
@@ -423,11 +473,7 @@ def _hits_json(query: SearchQuery, place: Place | None, page: Any) -> Any:
                 literal_column("'[]'::json"),
             )
         )
-        .select_from(
-            page.join(service, service.c.id == page.c.id).join(
-                organisation, organisation.c.id == service.c.organisation_id
-            )
-        )
+        .select_from(source)
         .scalar_subquery()
     )
 
