@@ -68,6 +68,7 @@ from search.facets import (
 from search.models import ServiceSearch
 from search.query import MAX_AGE, Place, SearchQuery, Sort, delivery_areas, reach_applies
 from search.results import (
+    HIDDEN_DISTANCE_STEP_KM,
     MARK_END,
     MARK_START,
     Backend,
@@ -375,6 +376,34 @@ def _order(query: SearchQuery, candidates: Any, located: bool) -> list[Any]:
     return [*keys, c.id.asc()]  # the id makes every order total, so pages never overlap
 
 
+def _brief_hits_json(place: Place | None, page: Any) -> Any:
+    """The page as ``[[id, distance_m], ...]``: the distance to the nearest location as
+    shown (to a hidden one rounded up to the whole ``HIDDEN_DISTANCE_STEP_KM``)."""
+    distance: Any = null()
+    if place is not None:
+        exact = _distance(_origin())
+        step_m = HIDDEN_DISTANCE_STEP_KM * 1000
+        shown = case((location.c.hidden, func.ceil(exact / step_m) * step_m), else_=exact)
+        distance = (
+            select(func.min(shown))
+            .select_from(service_location.join(location))
+            .where(service_location.c.service_id == page.c.id)
+            .scalar_subquery()
+        )
+    return (
+        select(
+            func.coalesce(
+                func.json_agg(
+                    aggregate_order_by(func.json_build_array(page.c.id, distance), page.c.position)
+                ),
+                literal_column("'[]'::json"),
+            )
+        )
+        .select_from(page)
+        .scalar_subquery()
+    )
+
+
 def _hits_json(query: SearchQuery, place: Place | None, page: Any) -> Any:
     origin = _origin() if place is not None else None
     needs = (
@@ -498,6 +527,7 @@ class Shape:
     include_remote: bool
     need_weights: bool
     count_facets: bool
+    brief_hits: bool
 
 
 def shape_of(query: SearchQuery, place: Place | None) -> Shape:
@@ -517,6 +547,7 @@ def shape_of(query: SearchQuery, place: Place | None) -> Shape:
         include_remote=query.include_remote,
         need_weights=bool(query.need_weights),
         count_facets=query.count_facets,
+        brief_hits=query.brief_hits,
     )
 
 
@@ -585,7 +616,9 @@ def _build(query: SearchQuery, place: Place | None) -> Select[Any]:
     )
     return select(
         total.label("total"),
-        _hits_json(query, place, page).label("hits"),
+        (
+            _brief_hits_json(place, page) if query.brief_hits else _hits_json(query, place, page)
+        ).label("hits"),
         _facets_json(candidates, filters).label("facets")
         if query.count_facets
         else literal_column("'[]'::json").label("facets"),
@@ -713,7 +746,12 @@ def search(query: SearchQuery, place: Place | None) -> SearchResult:
     return SearchResult(
         query=query,
         place=place,
-        hits=tuple(hit_from_row(hit) for hit in row.hits),
+        hits=tuple(
+            Hit.brief(hit[0], hit[1] / 1000 if hit[1] is not None else None)
+            if query.brief_hits
+            else hit_from_row(hit)
+            for hit in row.hits
+        ),
         total=row.total,
         facets=facets_from_buckets(query, row.facets),
         backend=Backend.POSTGRESQL,

@@ -116,6 +116,9 @@ class SearchQuery:
             coverage, highest first, then local services first, then by id.
         count_facets: False leaves facet counts out (the result's facets then count
             nothing); for callers that show none, such as matching.
+        brief_hits: hits carry only ``service_id`` and ``distance_km`` (``Hit.brief``);
+            for callers that read what they need about the services themselves, such as
+            matching, so that no backend builds details nobody reads.
         page, per_page: 1-based page number and page size.
     """
 
@@ -143,6 +146,7 @@ class SearchQuery:
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
     count_facets: bool = True
+    brief_hits: bool = False
 
     def __post_init__(self) -> None:
         # Multi-valued fields are kept sorted and unique, so equal queries compare equal.

@@ -139,6 +139,7 @@ def reach_query(
         sort=Sort.NEED_COVERAGE,
         per_page=budget,
         count_facets=False,
+        brief_hits=True,
     )
 
 

@@ -51,6 +51,8 @@ SOURCE_FIELDS = [
     "max_age",
     "locations",
 ]
+# What a brief hit needs: the locations, for the distance to the nearest one as shown.
+BRIEF_SOURCE_FIELDS = ["id", "locations"]
 FACET_SIZE = 200  # more than any vocabulary, including every need code
 # Added to a local service's score when ordering by need coverage: less than the smallest
 # difference between two coverages (1: weights are whole numbers), so it only puts local
@@ -239,7 +241,7 @@ def build_search_body(query: SearchQuery, place: Place | None) -> dict[str, Any]
         "from": query.offset,
         "size": query.per_page,
         "track_total_hits": True,
-        "_source": SOURCE_FIELDS,
+        "_source": BRIEF_SOURCE_FIELDS if query.brief_hits else SOURCE_FIELDS,
     }
     if facet_filters:
         body["post_filter"] = {"bool": {"filter": list(facet_filters.values())}}
@@ -317,12 +319,26 @@ def hit_from_source(
     )
 
 
+def brief_hit(source: Mapping[str, Any], place: Place | None) -> Hit:
+    """A ``Hit.brief`` from a source of ``BRIEF_SOURCE_FIELDS``."""
+    distances = [
+        loc.distance_km
+        for loc in (_location(location, place) for location in source["locations"])
+        if loc.distance_km is not None
+    ]
+    return Hit.brief(source["id"], min(distances) if distances else None)
+
+
 def parse_search_response(
-    response: Mapping[str, Any], place: Place | None
+    response: Mapping[str, Any], place: Place | None, *, brief: bool = False
 ) -> tuple[list[Hit], int, dict[str, dict[str, int]]]:
-    """Hits, total and raw facet buckets ({facet: {value: count}}) from a response."""
+    """Hits, total and raw facet buckets ({facet: {value: count}}) from a response; with
+    ``brief``, hits as ``Hit.brief`` (the source then holds only the fields of
+    ``BRIEF_SOURCE_FIELDS``)."""
     hits = [
-        hit_from_source(hit["_source"], hit.get("highlight"), hit.get("_score"), place)
+        brief_hit(hit["_source"], place)
+        if brief
+        else hit_from_source(hit["_source"], hit.get("highlight"), hit.get("_score"), place)
         for hit in response["hits"]["hits"]
     ]
     buckets = {

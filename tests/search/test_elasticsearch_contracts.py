@@ -129,6 +129,7 @@ def test_the_fake_orders_the_recorded_reach_search_as_the_recorded_response_does
     listed = {412: ["accommodation.homeless", "ete"], 530: ["accommodation", "ete.employment"]}
     listed |= {388: ["accommodation.homeless"], 640: ["accommodation"]}
     areas = {412: [12], 530: [], 388: [], 640: [31]}
+    modes = {412: ["in_person"], 530: ["remote"], 388: ["in_person"], 640: ["remote"]}
     server.indices["pathways-services-v1"] = {"mappings": {}, "docs": {}}
     server.aliases["pathways-services"] = {"pathways-services-v1"}
     for hit in recorded["response"]["body"]["hits"]["hits"]:
@@ -136,6 +137,8 @@ def test_the_fake_orders_the_recorded_reach_search_as_the_recorded_response_does
         server.indices["pathways-services-v1"]["docs"][hit["_id"]] = {
             **source,
             "status": "published",
+            "organisation_verified": True,
+            "delivery_modes": modes[source["id"]],
             "listed_need_codes": listed[source["id"]],
             "area_ids": areas[source["id"]],
             "points": [{"lat": loc["lat"], "lon": loc["lon"]} for loc in source["locations"]],

@@ -160,3 +160,20 @@ def test_matching_takes_its_candidates_from_the_configured_backend(
             assert candidate.distance_km is None
         else:  # a hidden location's distance is rounded up to the whole kilometre
             assert exact - 1e-6 <= candidate.distance_km <= math.ceil(exact) + 1e-6
+
+
+def test_brief_hits_carry_the_same_services_and_distances(
+    random_directory: RandomDirectory, search_backend: Any
+) -> None:
+    full = _everything(QUERIES[1])
+    brief = SearchQuery(**{**full.__dict__, "brief_hits": True})
+
+    detailed, short = find_services(full), find_services(brief)
+
+    assert short.total == detailed.total
+    assert [(h.service_id, h.distance_km) for h in short.hits] == [
+        (h.service_id, pytest.approx(h.distance_km) if h.distance_km is not None else None)
+        for h in detailed.hits
+    ]
+    assert any(h.distance_km is None for h in short.hits)  # remote ones without a location
+    assert all(h.name == "" and h.locations == () for h in short.hits)
