@@ -39,6 +39,7 @@ from search.query import (
     MAX_RESULT_WINDOW,
     MAX_TEXT_LENGTH,
     MAX_WAITING_DAYS,
+    PAGE_SORTS,
     Point,
     SearchQuery,
     Sort,
@@ -153,7 +154,7 @@ class SearchArgs(Schema):
     max_waiting_days = _whole_number(
         0, MAX_WAITING_DAYS, f"Enter a waiting time between 0 and {MAX_WAITING_DAYS} days"
     )
-    sort = _choice(_values(Sort), "Sort by relevance, distance, rating, waiting time or name")
+    sort = _choice(_values(PAGE_SORTS), "Sort by relevance, distance, rating, waiting time or name")
     page = _whole_number(1, MAX_RESULT_WINDOW, "Enter a page number, like 2")
     per_page = _whole_number(
         1, MAX_PER_PAGE, f"Enter a number of results per page between 1 and {MAX_PER_PAGE}"

@@ -27,10 +27,11 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    any_,
     bindparam,
     case,
     cast,
-    exists,
+    false,
     func,
     literal,
     literal_column,
@@ -58,14 +59,16 @@ from search.facets import (
     FACETS,
     RATING_PRIOR_MEAN,
     RATING_PRIOR_WEIGHT,
+    REMOTE,
     FacetKind,
     counted_with,
     fold,
     match_values,
 )
 from search.models import ServiceSearch
-from search.query import MAX_AGE, Place, SearchQuery, Sort
+from search.query import MAX_AGE, Place, SearchQuery, Sort, delivery_areas, reach_applies
 from search.results import (
+    HIDDEN_DISTANCE_STEP_KM,
     MARK_END,
     MARK_START,
     Backend,
@@ -127,11 +130,113 @@ def _capacity_now() -> ColumnElement[Any]:
     return case((full, literal("full")), else_=status)
 
 
+def _nearest(origin: ColumnElement[Any]) -> ColumnElement[Any]:
+    return cast(document.c.points.op("<->")(origin), Float)
+
+
+def _orders_by_distance(query: SearchQuery) -> bool:
+    """Whether the order of ``query`` looks at the distance (first, or among equals)."""
+    return query.effective_sort() not in (Sort.NAME, Sort.NEED_COVERAGE)
+
+
+def _local(
+    query: SearchQuery, place: Place | None, origin: ColumnElement[Any] | None
+) -> ColumnElement[bool] | None:
+    """Within the radius of the place, or delivering to its areas (see ``SearchQuery``);
+    None when the query does not narrow by place."""
+    if not reach_applies(query, place):
+        return None
+    tests: list[ColumnElement[bool]] = []
+    areas = delivery_areas(query, place)
+    if origin is not None and query.radius_km:
+        radius_m = bindparam("radius_m", type_=Float)
+        if areas is None and not query.include_remote:
+            # Alone, the GiST index on service_search.points answers this directly.
+            tests.append(func.ST_DWithin(document.c.points, origin, radius_m, False))
+        else:
+            # In an OR the index cannot drive the scan, and an exact distance for each
+            # row costs more than finding the near ones once through the index, then
+            # looking each row up in that (hashed) set.
+            # (A CTE, so that the filter and the need-coverage order share one scan.)
+            nearby = document.alias("nearby_search")
+            near = (
+                select(nearby.c.service_id)
+                .where(func.ST_DWithin(nearby.c.points, origin, radius_m, False))
+                .cte("nearby")
+            )
+            tests.append(service.c.id.in_(select(near.c.service_id)))
+    if areas is not None:
+        # IN rather than EXISTS: the few services delivering to the areas are found once
+        # through the area index and hashed, not looked for again on every row.
+        tests.append(
+            service.c.id.in_(
+                select(service_area.c.service_id).where(
+                    service_area.c.area_id == func.any(bindparam("area_ids", type_=ARRAY(Integer)))
+                )
+            )
+        )
+    return or_(*tests) if len(tests) > 1 else tests[0]
+
+
+def _reach(query: SearchQuery, local: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Local, or (with ``include_remote``) delivered remotely."""
+    if not query.include_remote:
+        return local
+    # The cheap test first: OR stops at the first that holds.
+    return or_(literal(REMOTE, String) == any_(service.c.delivery_modes), local)
+
+
+def _listing_weighted_codes() -> Select[Any]:
+    """Ids of services listing one of the weighted need codes."""
+    return select(service_need_link.c.service_id).where(
+        service_need_link.c.need_code == func.any(bindparam("weight_codes", type_=ARRAY(String)))
+    )
+
+
+def _need_coverage(query: SearchQuery) -> Any:
+    """(service_id, need_score) of the services listing one of ``query.need_weights``'
+    codes: per need the best weight among the codes listed, added up over the needs."""
+    if not query.need_weights:
+        return None
+    weights = (
+        func.unnest(
+            bindparam("weight_codes", type_=ARRAY(String)),
+            bindparam("weight_needs", type_=ARRAY(String)),
+            bindparam("weight_values", type_=ARRAY(Integer)),
+        )
+        .table_valued("code", "need", "weight")
+        .render_derived(name="weights")
+    )
+    per_need = (
+        select(
+            service_need_link.c.service_id,
+            func.max(weights.c.weight).label("best"),
+        )
+        .select_from(
+            service_need_link.join(weights, weights.c.code == service_need_link.c.need_code)
+        )
+        # Says what the join says, but lets the need-code index find the rows.
+        .where(
+            service_need_link.c.need_code
+            == func.any(bindparam("weight_codes", type_=ARRAY(String)))
+        )
+        .group_by(service_need_link.c.service_id, weights.c.need)
+        .subquery("per_need")
+    )
+    return (
+        select(
+            per_need.c.service_id,
+            cast(func.sum(per_need.c.best), Integer).label("need_score"),
+        )
+        .group_by(per_need.c.service_id)
+        .subquery("coverage")
+    )
+
+
 def _candidates(query: SearchQuery, place: Place | None) -> Any:
     """Services passing every filter that is not a facet, with what facets, sorting and
     the page need."""
     origin = _origin() if place is not None else None
-    radius_m = bindparam("radius_m", type_=Float) if query.radius_km and place is not None else None
     tsquery = (
         func.websearch_to_tsquery(ENGLISH_CONFIG, bindparam("text", type_=String))
         if query.text
@@ -164,27 +269,23 @@ def _candidates(query: SearchQuery, place: Place | None) -> Any:
     source = document.join(service, service.c.id == document.c.service_id).join(
         organisation, organisation.c.id == service.c.organisation_id
     )
-    distance: ColumnElement[Any] = null()
+    # Distance to the nearest delivery location: the service's MULTIPOINT, NULL if it has
+    # none (remote only). Worked out here, for every candidate, only if the order needs it:
+    # on thousands of candidates it is the dearest column. Otherwise the page's hits get it.
+    distance: ColumnElement[Any] = (
+        _nearest(origin) if origin is not None and _orders_by_distance(query) else null()
+    )
     conditions: list[ColumnElement[bool]] = []
-    if origin is not None:
-        # Distance to the nearest delivery location: the service's MULTIPOINT, NULL if it
-        # has none (remote only).
-        distance = cast(document.c.points.op("<->")(origin), Float)
-        near = (
-            func.ST_DWithin(document.c.points, origin, radius_m, False)
-            if radius_m is not None
-            else None
-        )
-        delivers_here = exists().where(
-            service_area.c.service_id == service.c.id,
-            service_area.c.area_id == func.any(bindparam("area_ids", type_=ARRAY(Integer))),
-        )
-        if query.delivers_to_area and near is not None:
-            conditions.append(or_(near, delivers_here))
-        elif query.delivers_to_area:
-            conditions.append(delivers_here)
-        elif near is not None:
-            conditions.append(near)  # the GiST index on service_search.points narrows first
+    local = _local(query, place, origin)
+    if local is not None:
+        conditions.append(_reach(query, local))
+    coverage = _need_coverage(query)
+    if coverage is not None:
+        conditions.append(service.c.id.in_(_listing_weighted_codes()))
+        # An outer join, so that the planner puts the coverage on the hashed side: it
+        # cannot estimate how many services it holds (200, it guesses, for thousands) and
+        # would otherwise look every one of them up in ``service`` by index.
+        source = source.outerjoin(coverage, coverage.c.service_id == service.c.id)
 
     if query.published_only:
         conditions.append(cast(service.c.status, String) == "published")
@@ -215,6 +316,14 @@ def _candidates(query: SearchQuery, place: Place | None) -> Any:
             waiting.label("waiting_days"),
             rating.label("rating_score"),
             service.c.rating_count,
+            (coverage.c.need_score if coverage is not None else null()).label("need_score"),
+            # Only the need-coverage order looks at it: not worked out for the others.
+            # (A service with no locations is NULL, not false, without the coalesce.)
+            (
+                func.coalesce(local, false())
+                if local is not None and query.effective_sort() == Sort.NEED_COVERAGE
+                else false()
+            ).label("local"),
             document.c.need_codes,
             service.c.delivery_modes,
             array([capacity]).label("capacity_values"),
@@ -260,9 +369,39 @@ def _order(query: SearchQuery, candidates: Any, located: bool) -> list[Any]:
         keys = [c.rating_score.desc().nulls_last(), c.rating_count.desc(), *nearest]
     elif sort == Sort.WAITING_TIME:
         keys = [c.waiting_days.asc().nulls_last(), *nearest]
+    elif sort == Sort.NEED_COVERAGE:
+        keys = [c.need_score.desc(), c.local.desc()]
     else:
         keys = [c.sort_name.asc()]
     return [*keys, c.id.asc()]  # the id makes every order total, so pages never overlap
+
+
+def _brief_hits_json(place: Place | None, page: Any) -> Any:
+    """The page as ``[[id, distance_m], ...]``: the distance to the nearest location as
+    shown (to a hidden one rounded up to the whole ``HIDDEN_DISTANCE_STEP_KM``)."""
+    distance: Any = null()
+    if place is not None:
+        exact = _distance(_origin())
+        step_m = HIDDEN_DISTANCE_STEP_KM * 1000
+        shown = case((location.c.hidden, func.ceil(exact / step_m) * step_m), else_=exact)
+        distance = (
+            select(func.min(shown))
+            .select_from(service_location.join(location))
+            .where(service_location.c.service_id == page.c.id)
+            .scalar_subquery()
+        )
+    return (
+        select(
+            func.coalesce(
+                func.json_agg(
+                    aggregate_order_by(func.json_build_array(page.c.id, distance), page.c.position)
+                ),
+                literal_column("'[]'::json"),
+            )
+        )
+        .select_from(page)
+        .scalar_subquery()
+    )
 
 
 def _hits_json(query: SearchQuery, place: Place | None, page: Any) -> Any:
@@ -326,6 +465,13 @@ def _hits_json(query: SearchQuery, place: Place | None, page: Any) -> Any:
             func.websearch_to_tsquery(ENGLISH_CONFIG, bindparam("text", type_=String)),
             HEADLINE_OPTIONS,
         )
+    source = page.join(service, service.c.id == page.c.id).join(
+        organisation, organisation.c.id == service.c.organisation_id
+    )
+    distance = page.c.distance_m
+    if origin is not None and not _orders_by_distance(query):
+        source = source.join(document, document.c.service_id == page.c.id)
+        distance = _nearest(origin)
     hit = func.json_build_object(
         "id", service.c.id,
         "position", page.c.position,
@@ -343,7 +489,7 @@ def _hits_json(query: SearchQuery, place: Place | None, page: Any) -> Any:
         "rating_count", service.c.rating_count,
         "min_age", service.c.min_age,
         "max_age", service.c.max_age,
-        "distance_m", page.c.distance_m,
+        "distance_m", distance,
         "rank", page.c.rank,
         "needs", needs,
         "locations", locations,
@@ -356,11 +502,7 @@ def _hits_json(query: SearchQuery, place: Place | None, page: Any) -> Any:
                 literal_column("'[]'::json"),
             )
         )
-        .select_from(
-            page.join(service, service.c.id == page.c.id).join(
-                organisation, organisation.c.id == service.c.organisation_id
-            )
-        )
+        .select_from(source)
         .scalar_subquery()
     )
 
@@ -380,6 +522,12 @@ class Shape:
     verified_only: bool
     sort: Sort
     facets: tuple[str, ...]
+    reach: bool
+    delivery_areas: bool
+    include_remote: bool
+    need_weights: bool
+    count_facets: bool
+    brief_hits: bool
 
 
 def shape_of(query: SearchQuery, place: Place | None) -> Shape:
@@ -394,6 +542,12 @@ def shape_of(query: SearchQuery, place: Place | None) -> Shape:
         verified_only=query.verified_only,
         sort=query.effective_sort(),
         facets=tuple(f.name for f in FACETS if facet_rules.selected(query, f)),
+        reach=reach_applies(query, place),
+        delivery_areas=delivery_areas(query, place) is not None,
+        include_remote=query.include_remote,
+        need_weights=bool(query.need_weights),
+        count_facets=query.count_facets,
+        brief_hits=query.brief_hits,
     )
 
 
@@ -404,8 +558,13 @@ def parameters(query: SearchQuery, place: Place | None) -> dict[str, Any]:
         values |= {"origin_lat": place.point.lat, "origin_lon": place.point.lon}
         if query.radius_km:
             values["radius_m"] = query.radius_km * 1000
-        if query.delivers_to_area:
-            values["area_ids"] = list(place.area_ids)
+    areas = delivery_areas(query, place)
+    if areas is not None:
+        values["area_ids"] = list(areas)
+    if query.need_weights:
+        values["weight_codes"] = [w.code for w in query.need_weights]
+        values["weight_needs"] = [w.need for w in query.need_weights]
+        values["weight_values"] = [w.weight for w in query.need_weights]
     if query.text:
         values["text"] = query.text
     if query.age is not None:
@@ -455,6 +614,18 @@ def _build(query: SearchQuery, place: Place | None) -> Select[Any]:
         .offset(bindparam("offset", type_=Integer))
         .subquery("page")
     )
+    return select(
+        total.label("total"),
+        (
+            _brief_hits_json(place, page) if query.brief_hits else _hits_json(query, place, page)
+        ).label("hits"),
+        _facets_json(candidates, filters).label("facets")
+        if query.count_facets
+        else literal_column("'[]'::json").label("facets"),
+    )
+
+
+def _facets_json(candidates: Any, filters: dict[str, ColumnElement[bool]]) -> Any:
     counts = []
     for facet in FACETS:
         others = [f for name, f in filters.items() if counted_with(facet, _by_name(name))]
@@ -484,11 +655,7 @@ def _build(query: SearchQuery, place: Place | None) -> Select[Any]:
         .select_from(buckets)
         .scalar_subquery()
     )
-    return select(
-        total.label("total"),
-        _hits_json(query, place, page).label("hits"),
-        facet_json.label("facets"),
-    )
+    return facet_json
 
 
 def _by_name(name: str) -> facet_rules.FacetField:
@@ -579,7 +746,12 @@ def search(query: SearchQuery, place: Place | None) -> SearchResult:
     return SearchResult(
         query=query,
         place=place,
-        hits=tuple(hit_from_row(hit) for hit in row.hits),
+        hits=tuple(
+            Hit.brief(hit[0], hit[1] / 1000 if hit[1] is not None else None)
+            if query.brief_hits
+            else hit_from_row(hit)
+            for hit in row.hits
+        ),
         total=row.total,
         facets=facets_from_buckets(query, row.facets),
         backend=Backend.POSTGRESQL,

@@ -21,7 +21,7 @@ from search.facets import (
     fold,
 )
 from search.postgres import build_statement
-from search.query import Place, Point, SearchQuery, Sort
+from search.query import NeedWeight, Place, Point, SearchQuery, Sort
 from search.results import Segment, parse_highlight, shown_distance_km
 
 MANCHESTER = Place(Point(53.483471, -2.231184), "M1 1AE", (7, 3, 1))
@@ -41,9 +41,37 @@ def test_a_radius_uses_the_indexed_st_dwithin_and_sphere_distances() -> None:
 def test_delivers_to_area_keeps_far_services_and_checks_service_areas() -> None:
     statement = sql(SearchQuery(postcode="M1 1AE", radius_km=5, delivers_to_area=True))
 
-    assert "ST_DWithin(service_search.points" in statement
-    assert "OR (EXISTS (SELECT * \nFROM service_area" in statement
+    # Either is enough: the services near (found once through the GiST index) or those
+    # delivering to the areas (found once through the area index).
+    assert "WITH nearby AS" in statement
+    assert "ST_DWithin(nearby_search.points" in statement
+    assert "service.id IN (SELECT nearby.service_id" in statement
+    assert "OR service.id IN (SELECT service_area.service_id" in statement
     assert "service_area.area_id = any(%(area_ids)s::INTEGER[])" in statement
+
+
+def test_matchings_reach_is_near_or_in_the_areas_or_remote_ordered_by_need_coverage() -> None:
+    weights = (NeedWeight("ete", "ete", 4), NeedWeight("ete", "ete.employment", 2))
+    statement = sql(
+        SearchQuery(
+            point=MANCHESTER.point,
+            radius_km=25,
+            delivers_to_area=True,
+            area_ids=(3,),
+            include_remote=True,
+            need_weights=weights,
+            sort=Sort.NEED_COVERAGE,
+            count_facets=False,
+            brief_hits=True,
+        )
+    )
+
+    assert "::VARCHAR = ANY (service.delivery_modes) OR service.id IN (SELECT nearby" in statement
+    assert "unnest(%(weight_codes)s::VARCHAR[], %(weight_needs)s::VARCHAR[]" in statement
+    assert "ORDER BY candidates.need_score DESC, candidates.local DESC, candidates.id" in statement
+    assert "'[]'::json AS facets" in statement
+    # Distances only for the page's hits, not for every candidate.
+    assert "SELECT service.id AS id, NULL AS distance_m" in statement
 
 
 def test_words_are_bound_never_spliced_into_the_sql() -> None:
