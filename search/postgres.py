@@ -63,7 +63,7 @@ from search.facets import (
     fold,
     match_values,
 )
-from search.models import ServiceSearch
+from search.models import ServiceSearch, ServiceSearchPoint
 from search.query import MAX_AGE, Place, SearchQuery, Sort
 from search.results import (
     MARK_END,
@@ -81,6 +81,7 @@ from search.results import (
 service = Service.__table__
 organisation = Organisation.__table__
 document = ServiceSearch.__table__
+service_point = ServiceSearchPoint.__table__
 location = Location.__table__
 need = Need.__table__
 area = Area.__table__
@@ -118,13 +119,25 @@ def _accepting(column: ColumnElement[Any]) -> ColumnElement[Any]:
 
 
 def _capacity_now() -> ColumnElement[Any]:
-    status = cast(service.c.capacity_status, String)
+    status = cast(document.c.capacity_status, String)
     full = and_(
         status == AVAILABLE,
-        service.c.capacity.is_not(None),
-        service.c.places_taken >= service.c.capacity,
+        document.c.capacity.is_not(None),
+        document.c.places_taken >= document.c.capacity,
     )
     return case((full, literal("full")), else_=status)
+
+
+def _nearby(origin: ColumnElement[Any], radius_m: ColumnElement[Any]) -> Any:
+    """Services with a delivery location within ``radius_m`` of ``origin``, with the
+    distance to their nearest location (which is then that one, or nearer)."""
+    distance = cast(service_point.c.point.op("<->")(origin), Float)
+    return (
+        select(service_point.c.service_id, func.min(distance).label("distance_m"))
+        .where(func.ST_DWithin(service_point.c.point, origin, radius_m, False))
+        .group_by(service_point.c.service_id)
+        .subquery("nearby")
+    )
 
 
 def _candidates(query: SearchQuery, place: Place | None) -> Any:
@@ -138,45 +151,49 @@ def _candidates(query: SearchQuery, place: Place | None) -> Any:
         else None
     )
 
+    # Every column read here is service_search's own (copies of service and organisation
+    # columns among them): one table per candidate, see search.models.ServiceSearch.
     capacity = _capacity_now()
     waiting = case(
-        (service.c.waiting_days.is_not(None), service.c.waiting_days),
+        (document.c.waiting_days.is_not(None), document.c.waiting_days),
         (capacity == AVAILABLE, literal(0)),
         else_=null(),
     )
     rating = case(
         (
-            service.c.rating_count > 0,
+            document.c.rating_count > 0,
             cast(
-                (RATING_PRIOR_MEAN * RATING_PRIOR_WEIGHT + service.c.rating_sum)
-                / (RATING_PRIOR_WEIGHT + service.c.rating_count),
+                (RATING_PRIOR_MEAN * RATING_PRIOR_WEIGHT + document.c.rating_sum)
+                / (RATING_PRIOR_WEIGHT + document.c.rating_count),
                 Float,
             ),
         ),
         else_=null(),
     )
     languages = case(
-        (service.c.interpreter_available, _strings([EVERYONE])),
-        (func.cardinality(service.c.languages) == 0, _strings([ENGLISH])),
-        else_=service.c.languages,
+        (document.c.interpreter_available, _strings([EVERYONE])),
+        (func.cardinality(document.c.languages) == 0, _strings([ENGLISH])),
+        else_=document.c.languages,
     )
 
-    source = document.join(service, service.c.id == document.c.service_id).join(
-        organisation, organisation.c.id == service.c.organisation_id
-    )
+    source: Any = document
     distance: ColumnElement[Any] = null()
     conditions: list[ColumnElement[bool]] = []
     if origin is not None:
         # Distance to the nearest delivery location: the service's MULTIPOINT, NULL if it
         # has none (remote only).
         distance = cast(document.c.points.op("<->")(origin), Float)
-        near = (
-            func.ST_DWithin(document.c.points, origin, radius_m, False)
-            if radius_m is not None
-            else None
-        )
+        near = None
+        if radius_m is not None:
+            # The GiST index on each location's point narrows first; a service within
+            # range already has its nearest distance from there. The outer join becomes an
+            # inner one whenever ``near`` must hold.
+            nearby = _nearby(origin, radius_m)
+            source = source.outerjoin(nearby, nearby.c.service_id == document.c.service_id)
+            near = nearby.c.service_id.is_not(None)
+            distance = func.coalesce(nearby.c.distance_m, distance)
         delivers_here = exists().where(
-            service_area.c.service_id == service.c.id,
+            service_area.c.service_id == document.c.service_id,
             service_area.c.area_id == func.any(bindparam("area_ids", type_=ARRAY(Integer))),
         )
         if query.delivers_to_area and near is not None:
@@ -184,19 +201,19 @@ def _candidates(query: SearchQuery, place: Place | None) -> Any:
         elif query.delivers_to_area:
             conditions.append(delivers_here)
         elif near is not None:
-            conditions.append(near)  # the GiST index on service_search.points narrows first
+            conditions.append(near)
 
     if query.published_only:
-        conditions.append(cast(service.c.status, String) == "published")
+        conditions.append(document.c.status == "published")
     if query.verified_only:
-        conditions.append(cast(organisation.c.status, String) == "verified")
+        conditions.append(document.c.organisation_status == "verified")
     if tsquery is not None:
         # A query of stop words only ("the") has no lexemes: it then filters nothing.
         conditions.append(or_(func.numnode(tsquery) == 0, document.c.document.op("@@")(tsquery)))
     if query.age is not None:
         age = bindparam("age", type_=Integer)
-        conditions.append(func.coalesce(service.c.min_age, 0) <= age)
-        conditions.append(func.coalesce(service.c.max_age, MAX_AGE) >= age)
+        conditions.append(func.coalesce(document.c.min_age, 0) <= age)
+        conditions.append(func.coalesce(document.c.max_age, MAX_AGE) >= age)
     if query.max_waiting_days is not None:
         conditions.append(waiting <= bindparam("max_waiting_days", type_=Integer))
 
@@ -207,22 +224,22 @@ def _candidates(query: SearchQuery, place: Place | None) -> Any:
     )
     return (
         select(
-            service.c.id,
+            document.c.service_id.label("id"),
             distance.label("distance_m"),
             rank.label("rank"),
-            func.lower(service.c.name).collate("C").label("sort_name"),
+            func.lower(document.c.name).collate("C").label("sort_name"),
             capacity.label("capacity"),
             waiting.label("waiting_days"),
             rating.label("rating_score"),
-            service.c.rating_count,
+            document.c.rating_count,
             document.c.need_codes,
-            service.c.delivery_modes,
+            document.c.delivery_modes,
             array([capacity]).label("capacity_values"),
-            _accepting(service.c.genders).label("genders"),
-            _accepting(service.c.cjs_stages).label("cjs_stages"),
-            _accepting(service.c.risk_levels).label("risk_levels"),
+            _accepting(document.c.genders).label("genders"),
+            _accepting(document.c.cjs_stages).label("cjs_stages"),
+            _accepting(document.c.risk_levels).label("risk_levels"),
             languages.label("languages"),
-            service.c.accessibility,
+            document.c.accessibility,
         )
         .select_from(source)
         .where(*conditions)

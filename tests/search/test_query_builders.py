@@ -34,15 +34,18 @@ def sql(query: SearchQuery, place: Place | None = MANCHESTER) -> str:
 def test_a_radius_uses_the_indexed_st_dwithin_and_sphere_distances() -> None:
     statement = sql(SearchQuery(postcode="M1 1AE", radius_km=16.093))
 
-    assert "ST_DWithin(service_search.points, geography(" in statement
-    assert "CAST(service_search.points <-> geography(" in statement
+    # Each delivery location is its own row in the GiST index; a service is as near as
+    # its nearest location.
+    assert "ST_DWithin(service_search_point.point, geography(" in statement
+    assert "min(CAST(service_search_point.point <-> geography(" in statement
+    assert "WHERE nearby.service_id IS NOT NULL AND" in statement
 
 
 def test_delivers_to_area_keeps_far_services_and_checks_service_areas() -> None:
     statement = sql(SearchQuery(postcode="M1 1AE", radius_km=5, delivers_to_area=True))
 
-    assert "ST_DWithin(service_search.points" in statement
-    assert "OR (EXISTS (SELECT * \nFROM service_area" in statement
+    assert "ST_DWithin(service_search_point.point" in statement
+    assert "nearby.service_id IS NOT NULL OR (EXISTS (SELECT * \nFROM service_area" in statement
     assert "service_area.area_id = any(%(area_ids)s::INTEGER[])" in statement
 
 
