@@ -5,13 +5,16 @@ counts, all in one SQL statement (one round trip).
 ``Select`` without touching the database, so it can be unit-tested by compiling it. The
 statement has this shape::
 
-    WITH candidates AS (services passing every non-facet filter, found through the GiST
-                        index on their locations, with the effective facet values of
-                        each, its distance to the nearest location, rank and sort keys)
-    SELECT (count of candidates passing every facet filter)            AS total,
+    WITH candidates AS (services passing every non-facet filter, read from service_search
+                        alone; a radius narrows first through the GiST index on each
+                        delivery location in service_search_point, which also gives the
+                        distance to the nearest one; with the effective facet values of
+                        each, and the sort keys of the order asked for),
+         matched AS    (each candidate with one flag per selected facet filter)
+    SELECT (count of matched rows passing every facet filter)          AS total,
            (the page of hits as JSON, with needs, locations, highlight) AS hits,
-           (per facet: value counts of candidates passing the *other*
-            facet filters, as JSON)                                    AS facets
+           (value counts of every facet, each over the rows passing the
+            *other* facet filters, as JSON; one GROUP BY)               AS facets
 
 Distances are on the sphere (``use_spheroid => false``), as Elasticsearch's ``arc``.
 """
@@ -95,7 +98,11 @@ ENGLISH_CONFIG: ColumnElement[Any] = literal_column("'english'::regconfig")
 
 
 def _strings(values: list[str] | tuple[str, ...]) -> ColumnElement[Any]:
-    return cast(array(list(values), type_=String), ARRAY(String))
+    """A constant array of the code's own strings (never user input), written into the SQL:
+    PostgreSQL folds it once, where a bound array would be rebuilt for every row of a
+    prepared statement's generic plan."""
+    quoted = ", ".join("'" + value.replace("'", "''") + "'" for value in values)
+    return literal_column(f"ARRAY[{quoted}]::varchar[]", type_=ARRAY(String))
 
 
 def _origin() -> ColumnElement[Any]:
@@ -128,6 +135,14 @@ def _capacity_now() -> ColumnElement[Any]:
     return case((full, literal("full")), else_=status)
 
 
+def _waiting_now(table: Any, capacity: ColumnElement[Any]) -> ColumnElement[Any]:
+    return case(
+        (table.c.waiting_days.is_not(None), table.c.waiting_days),
+        (capacity == AVAILABLE, literal(0)),
+        else_=null(),
+    )
+
+
 def _nearby(origin: ColumnElement[Any], radius_m: ColumnElement[Any]) -> Any:
     """Services with a delivery location within ``radius_m`` of ``origin``, with the
     distance to their nearest location (which is then that one, or nearer)."""
@@ -154,11 +169,7 @@ def _candidates(query: SearchQuery, place: Place | None) -> Any:
     # Every column read here is service_search's own (copies of service and organisation
     # columns among them): one table per candidate, see search.models.ServiceSearch.
     capacity = _capacity_now()
-    waiting = case(
-        (document.c.waiting_days.is_not(None), document.c.waiting_days),
-        (capacity == AVAILABLE, literal(0)),
-        else_=null(),
-    )
+    waiting = _waiting_now(document, capacity)
     rating = case(
         (
             document.c.rating_count > 0,
@@ -217,21 +228,24 @@ def _candidates(query: SearchQuery, place: Place | None) -> Any:
     if query.max_waiting_days is not None:
         conditions.append(waiting <= bindparam("max_waiting_days", type_=Integer))
 
-    rank = (
-        func.ts_rank_cd(document.c.document, tsquery)
-        if tsquery is not None
-        else cast(literal(0.0), Float)
-    )
+    # Every column here is worked out and kept for each candidate, most of which never
+    # reach the page: sort keys only for the order asked for (the page's own values come
+    # from the service row, see _hits_json).
+    sort = query.effective_sort()
+    sort_keys: list[ColumnElement[Any]] = []
+    if tsquery is not None:
+        sort_keys.append(func.ts_rank_cd(document.c.document, tsquery).label("rank"))
+    if sort == Sort.NAME:
+        sort_keys.append(func.lower(document.c.name).collate("C").label("sort_name"))
+    elif sort == Sort.RATING:
+        sort_keys += [rating.label("rating_score"), document.c.rating_count]
+    elif sort == Sort.WAITING_TIME:
+        sort_keys.append(waiting.label("waiting_days"))
     return (
         select(
             document.c.service_id.label("id"),
             distance.label("distance_m"),
-            rank.label("rank"),
-            func.lower(document.c.name).collate("C").label("sort_name"),
-            capacity.label("capacity"),
-            waiting.label("waiting_days"),
-            rating.label("rating_score"),
-            document.c.rating_count,
+            *sort_keys,
             document.c.need_codes,
             document.c.delivery_modes,
             array([capacity]).label("capacity_values"),
@@ -343,6 +357,7 @@ def _hits_json(query: SearchQuery, place: Place | None, page: Any) -> Any:
             func.websearch_to_tsquery(ENGLISH_CONFIG, bindparam("text", type_=String)),
             HEADLINE_OPTIONS,
         )
+    capacity = page.c.capacity_values[1]
     hit = func.json_build_object(
         "id", service.c.id,
         "position", page.c.position,
@@ -352,16 +367,16 @@ def _hits_json(query: SearchQuery, place: Place | None, page: Any) -> Any:
         "organisation_name", organisation.c.name,
         "organisation_status", organisation.c.status,
         "delivery_modes", service.c.delivery_modes,
-        "capacity", page.c.capacity,
+        "capacity", capacity,
         "capacity_limit", service.c.capacity,
         "places_taken", service.c.places_taken,
-        "waiting_days", page.c.waiting_days,
+        "waiting_days", _waiting_now(service, capacity),
         "rating_sum", service.c.rating_sum,
         "rating_count", service.c.rating_count,
         "min_age", service.c.min_age,
         "max_age", service.c.max_age,
         "distance_m", page.c.distance_m,
-        "rank", page.c.rank,
+        "rank", page.c.rank if query.text else null(),
         "needs", needs,
         "locations", locations,
         "highlight", highlight,
@@ -460,35 +475,39 @@ def build_statement(query: SearchQuery, place: Place | None) -> tuple[Select[Any
 def _build(query: SearchQuery, place: Place | None) -> Select[Any]:
     candidates = _candidates(query, place)
     filters = _facet_filters(query, candidates)
-    passing = and_(true(), *filters.values())
-    order = _order(query, candidates, place is not None)
+    # Each facet filter is worked out once per candidate, then read as a flag by the
+    # total, the page and the count of every other facet.
+    matched = select(
+        candidates, *(condition.label(f"passes_{name}") for name, condition in filters.items())
+    ).cte("matched")
+    passes = {name: matched.c[f"passes_{name}"] for name in filters}
+    passing = and_(true(), *passes.values())
+    order = _order(query, matched, place is not None)
 
-    total = select(func.count()).select_from(candidates).where(passing).scalar_subquery()
+    total = select(func.count()).select_from(matched).where(passing).scalar_subquery()
     page = (
-        select(candidates, func.row_number().over(order_by=order).label("position"))
+        select(matched, func.row_number().over(order_by=order).label("position"))
         .where(passing)
         .order_by(*order)
         .limit(bindparam("limit", type_=Integer))
         .offset(bindparam("offset", type_=Integer))
         .subquery("page")
     )
-    counts = []
+    values = []
     for facet in FACETS:
-        others = [f for name, f in filters.items() if counted_with(facet, _by_name(name))]
-        values = (
+        others = [flag for name, flag in passes.items() if counted_with(facet, _by_name(name))]
+        values.append(
             select(
                 literal(facet.name).label("facet"),
-                func.unnest(_facet_column(candidates, facet)).label("value"),
-            )
-            .where(and_(true(), *others))
-            .subquery()
+                func.unnest(_facet_column(matched, facet)).label("value"),
+            ).where(and_(true(), *others))
         )
-        counts.append(
-            select(values.c.facet, values.c.value, func.count().label("count")).group_by(
-                values.c.facet, values.c.value
-            )
-        )
-    buckets = union_all(*counts).subquery("buckets")
+    every = union_all(*values).subquery("every_value")
+    buckets = (
+        select(every.c.facet, every.c.value, func.count().label("count"))
+        .group_by(every.c.facet, every.c.value)
+        .subquery("buckets")
+    )
     facet_json = (
         select(
             func.coalesce(
