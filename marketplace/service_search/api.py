@@ -28,7 +28,7 @@ from marketplace.service_search.schemas import (
 )
 from search.engine import find_services
 from search.facets import capacity_now
-from search.parser import QueryError, SearchArgs
+from search.parser import SEARCH_ARGS, QueryError
 from search.query import SearchQuery
 from search.results import Hit, SearchResult, age_limits
 
@@ -122,7 +122,7 @@ def _errors(error: QueryError) -> Response:
 class Services(MethodView):
     @public
     @limiter.limit(_rate_limit)
-    @blueprint.arguments(SearchArgs, location="query", as_kwargs=False)
+    @blueprint.arguments(SEARCH_ARGS, location="query", as_kwargs=False)
     @blueprint.response(200, ServicePageSchema)
     @documented_errors(
         blueprint, 422, 429, descriptions={422: "Bad or unknown parameters, or a page past the end"}
