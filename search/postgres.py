@@ -611,7 +611,9 @@ def search(query: SearchQuery, place: Place | None) -> SearchResult:
         session.execute(_REFRESH_NOW)
         session.execute(_REFRESH_AT_COMMIT)
     statement, values = build_statement(query, place)
-    row = session.execute(statement, values).one()
+    # On the session's connection (and transaction), past the ORM's execution layer: the
+    # statement returns plain columns, and it has just been flushed.
+    row = session.connection().execute(statement, values).one()
     return SearchResult(
         query=query,
         place=place,
