@@ -34,19 +34,24 @@ def sql(query: SearchQuery, place: Place | None = MANCHESTER) -> str:
 def test_a_radius_uses_the_indexed_st_dwithin_and_sphere_distances() -> None:
     statement = sql(SearchQuery(postcode="M1 1AE", radius_km=16.093))
 
-    assert "ST_DWithin(service_search.points, geography(" in statement
-    assert "CAST(service_search.points <-> geography(" in statement
+    # Each delivery location is its own row in the GiST index; a service is as near as
+    # its nearest location.
+    assert "ST_DWithin(service_search_point.point, geography(" in statement
+    assert "min(CAST(service_search_point.point <-> geography(" in statement
+    assert "WHERE nearby.service_id IS NOT NULL AND" in statement
 
 
 def test_delivers_to_area_keeps_far_services_and_checks_service_areas() -> None:
     statement = sql(SearchQuery(postcode="M1 1AE", radius_km=5, delivers_to_area=True))
 
-    # Either is enough: the services near (found once through the GiST index) or those
-    # delivering to the areas (found once through the area index).
-    assert "WITH nearby AS" in statement
-    assert "ST_DWithin(nearby_search.points" in statement
-    assert "service.id IN (SELECT nearby.service_id" in statement
-    assert "OR service.id IN (SELECT service_area.service_id" in statement
+    # Either is enough: the services near (found through the GiST index on each delivery
+    # location, an outer join) or those delivering to the areas (found once through the
+    # area index, then hashed).
+    assert "ST_DWithin(service_search_point.point" in statement
+    assert (
+        "WHERE (nearby.service_id IS NOT NULL OR service_search.service_id IN "
+        "(SELECT service_area.service_id" in statement
+    )
     assert "service_area.area_id = any(%(area_ids)s::INTEGER[])" in statement
 
 
@@ -66,12 +71,15 @@ def test_matchings_reach_is_near_or_in_the_areas_or_remote_ordered_by_need_cover
         )
     )
 
-    assert "::VARCHAR = ANY (service.delivery_modes) OR service.id IN (SELECT nearby" in statement
+    assert (
+        "::VARCHAR = ANY (service_search.delivery_modes) OR nearby.service_id IS NOT NULL OR "
+        "service_search.service_id IN (SELECT service_area.service_id" in statement
+    )
     assert "unnest(%(weight_codes)s::VARCHAR[], %(weight_needs)s::VARCHAR[]" in statement
-    assert "ORDER BY candidates.need_score DESC, candidates.local DESC, candidates.id" in statement
+    assert "ORDER BY matched.need_score DESC, matched.local DESC, matched.id" in statement
     assert "'[]'::json AS facets" in statement
     # Distances only for the page's hits, not for every candidate.
-    assert "SELECT service.id AS id, NULL AS distance_m" in statement
+    assert "SELECT service_search.service_id AS id, NULL AS distance_m" in statement
 
 
 def test_words_are_bound_never_spliced_into_the_sql() -> None:
