@@ -4,12 +4,14 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
-from flask_smorest import Api
+from flask_smorest import Api as SmorestApi
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from marketplace.api.errors import ApiErrorsSchema
 
 # Stable constraint names so Alembic can diff and drop them.
 NAMING_CONVENTION = {
@@ -26,6 +28,13 @@ class Model(DeclarativeBase):
     as far as Flask-SQLAlchemy is concerned, but mypy can see this one)."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Api(SmorestApi):
+    """flask-smorest, documenting errors in the shape the API really answers them
+    (``marketplace.errors`` handles every HTTP error, not flask-smorest)."""
+
+    ERROR_SCHEMA = ApiErrorsSchema
 
 
 db = SQLAlchemy(model_class=Model)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, g, has_app_context
+from flask import current_app, has_app_context
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
@@ -28,12 +28,22 @@ QUEUES = ("default", "search", "notify")
 
 
 def redis_connection() -> Redis | None:
+    """The application's Redis client, or None without ``REDIS_URL``.
+
+    One client, and so one connection pool, per application and URL, made on first use
+    and shared by every request and thread of the process: a request reuses a pooled
+    connection instead of opening (and leaving to the garbage collector) a new one. The
+    pool notices a fork and starts afresh in the child, so RQ's work horses are safe.
+    """
     url = current_app.config.get("REDIS_URL")
     if not url:
         return None
-    if "redis" not in g:
-        g.redis = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
-    return g.redis
+    clients: dict[str, Redis] = current_app.extensions.setdefault("redis_clients", {})
+    client = clients.get(url)
+    if client is None:
+        # Two threads racing here each make a client; one is kept. Harmless.
+        client = clients[url] = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    return client
 
 
 def get_queue(name: str) -> Queue:

@@ -33,7 +33,7 @@ from marketplace.referrals.models import (
     ReminderSent,
 )
 from marketplace.taxonomy.models import Need, NeedGroup
-from search.models import IndexOutbox, ServiceSearch, ServiceSearchPending
+from search.models import IndexOutbox, ServiceSearch, ServiceSearchPending, ServiceSearchPoint
 
 __all__ = [
     "ApiToken",
@@ -74,6 +74,7 @@ __all__ = [
     "Service",
     "ServiceSearch",
     "ServiceSearchPending",
+    "ServiceSearchPoint",
     "ServiceStatus",
     "ServiceVersion",
     "User",

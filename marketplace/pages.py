@@ -31,14 +31,6 @@ def accessibility() -> str:
     return render_template("pages/accessibility.html")
 
 
-@blueprint.get("/assets/<path:filename>")
-@public
-def govuk_assets(filename: str) -> Response:
-    """GOV.UK Frontend's compiled CSS refers to fonts and images under /assets."""
-    folder = current_app.static_folder + "/vendor/govuk/assets"  # type: ignore[operator]
-    return send_from_directory(folder, filename, max_age=60 * 60 * 24)
-
-
 @blueprint.get("/favicon.ico")
 @public
 def favicon() -> Response:

@@ -12,6 +12,7 @@ from werkzeug.routing import BuildError
 
 from marketplace import vocabulary
 from marketplace.authz import can
+from marketplace.organisations.models import CHECKED_FIELD_LABELS
 from marketplace.referrals.sla import LONDON
 
 # (label, endpoint, permission). The first that a user may use and that exists is shown.
@@ -173,6 +174,10 @@ def register(app: Flask) -> None:
         if with_time:
             return value.strftime("%-d %B %Y at %-I:%M%p").replace("AM", "am").replace("PM", "pm")
         return value.strftime("%-d %B %Y")
+
+    @app.template_filter("changed_field_label")
+    def changed_field_label(field: str) -> str:
+        return CHECKED_FIELD_LABELS.get(field, field.replace("_", " ").capitalize())
 
     @app.template_filter("miles")
     def miles(km: float | None) -> str:

@@ -13,6 +13,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from marketplace.api.errors import BEARER_AUTH, documented_errors
 from marketplace.authz import get_or_404, requires
 from marketplace.directory import services
 from marketplace.errors import json_error
@@ -98,10 +99,21 @@ def _update(item: dict[str, Any]) -> services.CapacityUpdate:
 @blueprint.route("/<int:organisation_id>/capacity", methods=["PUT"])
 @blueprint.arguments(CapacityUpdateSchema)
 @blueprint.response(200, CapacityResultListSchema)
-@blueprint.alt_response(404, description="No such organisation, or not yours.")
-@blueprint.alt_response(409, description="A service changed since the version you sent.")
-@blueprint.alt_response(422, description="A value was refused; nothing was saved.")
-@blueprint.doc(security=[{"bearerAuth": []}])
+@documented_errors(
+    blueprint,
+    400,
+    401,
+    403,
+    404,
+    409,
+    422,
+    descriptions={
+        404: "No such organisation, or not yours.",
+        409: "A service changed since the version you sent.",
+        422: "A value was refused; nothing was saved.",
+    },
+)
+@blueprint.doc(security=BEARER_AUTH)
 @requires("capacity:update")
 def put_capacity(payload: dict[str, Any], organisation_id: int) -> Any:
     """Update capacity, status and waiting time for several services at once."""

@@ -51,12 +51,19 @@ if [ ! -d node_modules/govuk-frontend ] || [ package-lock.json -nt node_modules/
   npm ci --no-audit --no-fund --loglevel=error
 fi
 vendor=marketplace/static/vendor
-if [ ! -f "$vendor/.copied" ] || [ package-lock.json -nt "$vendor/.copied" ]; then
-  rm -rf "$vendor" && mkdir -p "$vendor/govuk" "$vendor/leaflet" "$vendor/redoc"
-  cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css \
-     node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js "$vendor/govuk/"
+if [ ! -f "$vendor/.copied" ] || [ package-lock.json -nt "$vendor/.copied" ] \
+   || [ marketplace/assets/govuk.scss -nt "$vendor/.copied" ]; then
+  rm -rf "$vendor" && mkdir -p "$vendor/govuk" "$vendor/leaflet" "$vendor/redoc" "$vendor/markercluster"
+  # GOV.UK Frontend's stylesheet is built from its Sass with our settings (a sector
+  # service's font stack, our asset path): see marketplace/assets/govuk.scss.
+  say "Building the GOV.UK Frontend stylesheet"
+  node_modules/.bin/sass --load-path=node_modules --style=compressed --no-source-map \
+    --quiet-deps marketplace/assets/govuk.scss "$vendor/govuk/govuk-frontend.min.css"
+  cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js "$vendor/govuk/"
   cp -r node_modules/govuk-frontend/dist/govuk/assets "$vendor/govuk/assets"
   cp -r node_modules/leaflet/dist/. "$vendor/leaflet/"
+  cp node_modules/leaflet.markercluster/dist/leaflet.markercluster.js \
+     node_modules/leaflet.markercluster/dist/MarkerCluster.css "$vendor/markercluster/"
   cp node_modules/redoc/bundles/redoc.standalone.js "$vendor/redoc/"
   touch "$vendor/.copied"
 fi

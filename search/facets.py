@@ -83,6 +83,7 @@ FACETS: tuple[FacetField, ...] = (
 )
 
 AVAILABLE = "available"
+REMOTE = vocabulary.DeliveryMode.REMOTE.value
 
 
 def selected(query: SearchQuery, facet: FacetField) -> tuple[str, ...]:

@@ -30,7 +30,8 @@ def locate(query: SearchQuery) -> Place | None:
     """The place ``query`` is centred on, or None if it gives neither postcode nor point.
 
     Raises ``QueryError`` (field ``postcode``) for a postcode that does not exist. Area ids
-    are looked up only when the query asks for "delivers to this area".
+    are looked up only when the query asks for "delivers to this area" and does not give
+    them itself (``query.area_ids``).
     """
     local_authority_code: str | None = None
     if query.point is not None:
@@ -49,8 +50,8 @@ def locate(query: SearchQuery) -> Place | None:
         point, label = Point(district.lat, district.lon), district.outward
     else:
         return None
-    area_ids: tuple[int, ...] = ()
-    if query.delivers_to_area:
+    area_ids: tuple[int, ...] = query.area_ids
+    if query.delivers_to_area and not area_ids:
         area_ids = tuple(
             db.session.scalars(
                 _AREAS_SQL,

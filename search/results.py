@@ -113,6 +113,30 @@ class Hit:
     highlights: tuple[tuple[Segment, ...], ...] = ()
     score: float | None = None
 
+    @classmethod
+    def brief(cls, service_id: int, distance_km: float | None) -> Hit:
+        """A hit of a ``brief_hits`` search: the service and its distance, nothing else
+        (texts empty, numbers zero or None, no needs or locations)."""
+        return cls(
+            service_id=service_id,
+            name="",
+            summary="",
+            organisation_id=0,
+            organisation_name="",
+            organisation_verified=False,
+            needs=(),
+            delivery_modes=(),
+            capacity="",
+            places_left=None,
+            waiting_days=None,
+            rating=None,
+            rating_count=0,
+            min_age=None,
+            max_age=None,
+            distance_km=distance_km,
+            locations=(),
+        )
+
     @property
     def mapped_locations(self) -> tuple[LocationHit, ...]:
         """Locations that may be shown on a map (never hidden ones)."""

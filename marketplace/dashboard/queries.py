@@ -11,6 +11,7 @@ from marketplace.authz import organisation_ids
 from marketplace.directory.models import Location, Service, ServiceStatus, service_area
 from marketplace.extensions import db
 from marketplace.notifications.models import OutboxMessage, OutboxStatus
+from marketplace.organisations import queries as organisation_queries
 from marketplace.organisations.models import Organisation, VerificationStatus
 from marketplace.referrals.models import OPEN_STATES, Referral, ReferralState
 
@@ -24,6 +25,7 @@ def platform_summary() -> dict[str, Any]:
     return {
         "pending": by_status.get(VerificationStatus.PENDING, 0),
         "verified": by_status.get(VerificationStatus.VERIFIED, 0),
+        "changed": organisation_queries.changed_count(),
         "suspended": by_status.get(VerificationStatus.SUSPENDED, 0),
         "published_services": db.session.scalar(
             select(func.count())

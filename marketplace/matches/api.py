@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from marketplace.accounts.models import Role
+from marketplace.api.errors import BEARER_AUTH, documented_errors
 from marketplace.authz import can, get_or_404, organisation_ids, requires
 from marketplace.errors import json_error
 from marketplace.extensions import db
@@ -56,6 +57,8 @@ class Referrals(MethodView):
     @blueprint.arguments(ReferralListArgs, location="query")
     @blueprint.response(200, ReferralSchema(many=True))
     @blueprint.paginate()
+    @blueprint.doc(security=BEARER_AUTH)
+    @documented_errors(blueprint, 401, 403, 422)
     def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[Referral]:
         """List referrals you may see, newest first
 
@@ -89,6 +92,8 @@ class Referrals(MethodView):
     @blueprint.alt_response(
         422, schema=ReferralProblemsSchema, description="Not eligible or bad input"
     )
+    @blueprint.doc(security=BEARER_AUTH)
+    @documented_errors(blueprint, 400, 401, 403)
     def post(self, payload: dict[str, Any]) -> Any:
         """Send a referral
 
@@ -159,9 +164,8 @@ def _refusal(refused: ReferralRefused) -> Response:
 class ReferralById(MethodView):
     @requires("referral:view")
     @blueprint.response(200, ReferralSchema)
-    @blueprint.alt_response(
-        404, schema=ReferralProblemsSchema, description="No such referral you may see"
-    )
+    @blueprint.doc(security=BEARER_AUTH)
+    @documented_errors(blueprint, 401, 403, 404, descriptions={404: "No such referral you may see"})
     def get(self, referral_id: int) -> Referral:
         """Get one referral you may see"""
         return get_or_404(Referral, referral_id, "referral:view")

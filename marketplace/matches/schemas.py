@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from marketplace.api.errors import ApiErrorSchema, ApiErrorsSchema
+
 
 class ReferralCreateSchema(Schema):
     """What a case-management system sends to refer someone to a service."""
@@ -86,16 +88,18 @@ class ReferralSchema(Schema):
     sent_at = fields.DateTime(allow_none=True)
 
 
-class ReferralProblemSchema(Schema):
-    field = fields.String(allow_none=True)
-    message = fields.String()
+class ReferralProblemSchema(ApiErrorSchema):
+    """An error of the API's shape that may also say why a referral was refused."""
+
     code = fields.String(metadata={"description": "e.g. not_eligible, already_referred, no_places"})
     referral_id = fields.Integer(metadata={"description": "The existing open referral, if any"})
     reference = fields.String()
 
 
-class ReferralProblemsSchema(Schema):
-    errors = fields.List(fields.Nested(ReferralProblemSchema))
+class ReferralProblemsSchema(ApiErrorsSchema):
+    errors = fields.List(
+        fields.Nested(ReferralProblemSchema), required=True, validate=validate.Length(min=1)
+    )
 
 
 class ReferralListArgs(Schema):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.database import Timestamped, enum_type
@@ -23,6 +24,18 @@ class VerificationStatus(enum.StrEnum):
     VERIFIED = "verified"
     REJECTED = "rejected"
     SUSPENDED = "suspended"
+
+
+# Labels for the organisation details that verification checks (see
+# organisations.services.CHECKED_FIELDS), as admins and providers read them.
+CHECKED_FIELD_LABELS = {
+    "name": "Name",
+    "charity_number": "Charity number",
+    "company_number": "Company number",
+    "website": "Website",
+    "safeguarding_lead_name": "Safeguarding lead",
+    "safeguarding_lead_email": "Safeguarding lead's email address",
+}
 
 
 class MembershipRole(enum.StrEnum):
@@ -76,6 +89,12 @@ class Organisation(Timestamped, Model):
     status_reason: Mapped[str | None] = mapped_column(Text)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Checked details (name, registered numbers, safeguarding lead, website) changed by
+    # the organisation after it was verified, as {field: [verified value, new value]},
+    # waiting for a platform admin to confirm them. The organisation stays verified
+    # meanwhile: a charity fixing a typo must not drop out of search mid-referral.
+    changes_to_review: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    changed_since_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The Open Referral UK identifier it was imported with, so a re-import finds it again.
     oruk_id: Mapped[str | None] = mapped_column(String(100))
 
@@ -89,6 +108,10 @@ class Organisation(Timestamped, Model):
     @property
     def is_verified(self) -> bool:
         return self.status == VerificationStatus.VERIFIED
+
+    @property
+    def has_changes_to_review(self) -> bool:
+        return bool(self.changes_to_review)
 
     def __repr__(self) -> str:
         return f"<Organisation {self.id} {self.name!r} {self.status}>"

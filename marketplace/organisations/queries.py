@@ -77,6 +77,27 @@ def organisations_with_status(status: VerificationStatus) -> list[Organisation]:
     return list(db.session.scalars(query))
 
 
+def organisations_with_changes_to_review() -> list[Organisation]:
+    """Verified or suspended organisations that changed checked details, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Organisation)
+            .where(Organisation.changed_since_verified_at.is_not(None))
+            .options(selectinload(Organisation.services), selectinload(Organisation.locations))
+            .order_by(Organisation.changed_since_verified_at, Organisation.name)
+        )
+    )
+
+
+def changed_count() -> int:
+    return (
+        db.session.scalar(
+            select(func.count()).where(Organisation.changed_since_verified_at.is_not(None))
+        )
+        or 0
+    )
+
+
 def status_counts() -> dict[VerificationStatus, int]:
     rows = db.session.execute(
         select(Organisation.status, func.count()).group_by(Organisation.status)

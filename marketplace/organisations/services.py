@@ -27,6 +27,7 @@ from marketplace.extensions import db
 from marketplace.geography.models import Area
 from marketplace.notifications.services import notify_email
 from marketplace.organisations.models import (
+    CHECKED_FIELD_LABELS,
     Invitation,
     Membership,
     MembershipRole,
@@ -50,6 +51,10 @@ ORGANISATION_FIELDS = (
     "safeguarding_lead_name",
     "safeguarding_lead_email",
 )
+# The details a platform admin checks when verifying (against the Charity Commission or
+# Companies House register, and the safeguarding lead): changing one after verification
+# puts the change in front of an admin again.
+CHECKED_FIELDS = frozenset(CHECKED_FIELD_LABELS)
 
 
 class OrganisationError(ValueError):
@@ -108,10 +113,13 @@ def _check_unique(organisation: Organisation | None, field: str, value: str | No
 def _apply_details(organisation: Organisation, details: dict[str, Any]) -> dict[str, Any]:
     """Set the organisation's fields from ``details``; returns what changed (old, new)."""
     cleaned = dict(details)
-    cleaned["charity_number"] = normalise_charity_number(details.get("charity_number"))
-    cleaned["company_number"] = normalise_company_number(details.get("company_number"))
-    _check_unique(organisation, "charity_number", cleaned["charity_number"])
-    _check_unique(organisation, "company_number", cleaned["company_number"])
+    # Only the fields given change: a partial update must not blank the numbers.
+    if "charity_number" in details or organisation.id is None:
+        cleaned["charity_number"] = normalise_charity_number(details.get("charity_number"))
+        _check_unique(organisation, "charity_number", cleaned["charity_number"])
+    if "company_number" in details or organisation.id is None:
+        cleaned["company_number"] = normalise_company_number(details.get("company_number"))
+        _check_unique(organisation, "company_number", cleaned["company_number"])
     changes: dict[str, Any] = {}
     for field in ORGANISATION_FIELDS:
         if field not in cleaned:
@@ -181,12 +189,62 @@ def sign_up(account: NewAccount, details: dict[str, Any]) -> tuple[User, Organis
 
 
 def update_details(organisation: Organisation, details: dict[str, Any], actor: User) -> None:
-    """Change the organisation's details. Raises OrganisationError as ``sign_up`` does."""
+    """Change the organisation's details. Raises OrganisationError as ``sign_up`` does.
+
+    A verified or suspended organisation that changes a checked detail (CHECKED_FIELDS)
+    keeps its status, and the change waits in the admins' "changed since verification"
+    list until one of them confirms it (``confirm_changes``).
+    """
     changes = _apply_details(organisation, details)
     if not changes:
         return
     _flush_unique(organisation)
     record("organisation_updated", organisation, actor=actor, changes=_jsonable(changes))
+    if organisation.last_verified_at is not None and organisation.status in (
+        VerificationStatus.VERIFIED,
+        VerificationStatus.SUSPENDED,
+    ):
+        _note_changes_to_review(organisation, changes)
+
+
+def _note_changes_to_review(organisation: Organisation, changes: dict[str, Any]) -> None:
+    """Keep, per checked field, the value last verified and the value now; a field changed
+    back to its verified value needs no review."""
+    pending = dict(organisation.changes_to_review or {})
+    for field, (old, new) in _jsonable(changes).items():
+        if field not in CHECKED_FIELDS:
+            continue
+        verified = pending[field][0] if field in pending else old
+        if verified == new:
+            pending.pop(field, None)
+        else:
+            pending[field] = [verified, new]
+    if pending == (organisation.changes_to_review or {}):
+        return
+    organisation.changes_to_review = pending or None
+    if not pending:
+        organisation.changed_since_verified_at = None
+    elif organisation.changed_since_verified_at is None:
+        organisation.changed_since_verified_at = utcnow()
+    db.session.flush()
+
+
+def _clear_changes_to_review(organisation: Organisation) -> None:
+    organisation.changes_to_review = None
+    organisation.changed_since_verified_at = None
+
+
+def confirm_changes(organisation: Organisation, actor: User) -> None:
+    """A platform admin has checked the details a verified organisation changed: this is a
+    fresh verification of them."""
+    _require(organisation, {VerificationStatus.VERIFIED}, "confirm the changes of")
+    if not organisation.has_changes_to_review:
+        raise TransitionError("There are no changes to confirm")
+    confirmed = dict(organisation.changes_to_review or {})
+    _clear_changes_to_review(organisation)
+    organisation.last_verified_at = utcnow()
+    db.session.flush()
+    record("organisation_changes_confirmed", organisation, actor=actor, changes=confirmed)
 
 
 def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
@@ -240,6 +298,7 @@ def verify(organisation: Organisation, actor: User) -> None:
     organisation.status = VerificationStatus.VERIFIED
     organisation.status_reason = None
     organisation.last_verified_at = utcnow()
+    _clear_changes_to_review(organisation)
     db.session.flush()
     record("organisation_verified", organisation, actor=actor)
     _tell_admins(organisation, "organisation_verified")
@@ -272,6 +331,7 @@ def reinstate(organisation: Organisation, actor: User) -> None:
     organisation.status = VerificationStatus.VERIFIED
     organisation.status_reason = None
     organisation.last_verified_at = utcnow()
+    _clear_changes_to_review(organisation)
     db.session.flush()
     record("organisation_reinstated", organisation, actor=actor)
     _tell_admins(organisation, "organisation_reinstated")

@@ -16,6 +16,7 @@ from flask import abort
 from flask_login import current_user
 from flask_smorest import Blueprint
 
+from marketplace.api.errors import BEARER_AUTH, documented_errors
 from marketplace.authz import get_or_404, requires
 from marketplace.errors import json_error
 from marketplace.extensions import db
@@ -68,9 +69,14 @@ def _run(action: Callable[[], Any]) -> Any:
 
 
 def _documented(func: Callable[..., Any]) -> Callable[..., Any]:
-    for status, text in ERRORS.items():
-        func = blueprint.alt_response(status, description=text)(func)
-    return func
+    """Document the errors every lifecycle operation can answer, and its bearer token."""
+    func = documented_errors(blueprint, 401, *ERRORS, descriptions=ERRORS)(func)
+    return blueprint.doc(security=BEARER_AUTH)(func)
+
+
+def _documented_with_body(func: Callable[..., Any]) -> Callable[..., Any]:
+    """As ``_documented``, for an operation that reads a JSON body (which may not parse)."""
+    return documented_errors(blueprint, 400)(_documented(func))
 
 
 def _transition(referral_id: int, permission: str, action: Callable[[Referral], Any]) -> Any:
@@ -91,7 +97,7 @@ def accept(referral_id: int) -> Any:
 @requires("referral:respond")
 @blueprint.arguments(DeclineSchema)
 @blueprint.response(200, ReferralStateSchema)
-@_documented
+@_documented_with_body
 def decline(body: dict[str, Any], referral_id: int) -> Any:
     """Decline a referral with a reason code (and text when the code is ``other``)."""
     return _transition(
@@ -105,7 +111,7 @@ def decline(body: dict[str, Any], referral_id: int) -> Any:
 @requires("referral:withdraw")
 @blueprint.arguments(WithdrawSchema)
 @blueprint.response(200, ReferralStateSchema)
-@_documented
+@_documented_with_body
 def withdraw(body: dict[str, Any], referral_id: int) -> Any:
     """The referrer withdraws an open referral."""
     return _transition(
@@ -119,7 +125,7 @@ def withdraw(body: dict[str, Any], referral_id: int) -> Any:
 @requires("referral:respond")
 @blueprint.arguments(CancelSchema)
 @blueprint.response(200, ReferralStateSchema)
-@_documented
+@_documented_with_body
 def cancel(body: dict[str, Any], referral_id: int) -> Any:
     """The provider cancels an open referral."""
     return _transition(
@@ -142,7 +148,7 @@ def start(referral_id: int) -> Any:
 @requires("referral:respond")
 @blueprint.arguments(CompleteSchema)
 @blueprint.response(200, ReferralStateSchema)
-@_documented
+@_documented_with_body
 def complete(body: dict[str, Any], referral_id: int) -> Any:
     """Complete an in-progress referral with its end-of-service outcome."""
     return _transition(
@@ -155,7 +161,8 @@ def complete(body: dict[str, Any], referral_id: int) -> Any:
 @blueprint.route("/<int:referral_id>/appointments", methods=["GET"])
 @requires("referral:view")
 @blueprint.response(200, AppointmentSchema(many=True))
-@blueprint.alt_response(404, description=ERRORS[404])
+@blueprint.doc(security=BEARER_AUTH)
+@documented_errors(blueprint, 401, 403, 404, descriptions=ERRORS)
 def list_appointments(referral_id: int) -> Any:
     """Every appointment of a referral, in time order (rescheduled ones included)."""
     return get_or_404(Referral, referral_id, "referral:view").appointments
@@ -165,7 +172,7 @@ def list_appointments(referral_id: int) -> Any:
 @requires("appointment:manage")
 @blueprint.arguments(AppointmentSchema)
 @blueprint.response(201, AppointmentSchema)
-@_documented
+@_documented_with_body
 def book_appointment(body: dict[str, Any], referral_id: int) -> Any:
     """Book an appointment (``starts_at`` with a time zone; a location for in person)."""
     return _transition(
@@ -189,7 +196,7 @@ def _appointment(referral_id: int, appointment_id: int) -> Appointment:
 @requires("appointment:manage")
 @blueprint.arguments(RescheduleSchema)
 @blueprint.response(201, AppointmentSchema)
-@_documented
+@_documented_with_body
 def reschedule_appointment(body: dict[str, Any], referral_id: int, appointment_id: int) -> Any:
     """Move a scheduled appointment; answers the new appointment."""
     appointment = _appointment(referral_id, appointment_id)
@@ -200,7 +207,7 @@ def reschedule_appointment(body: dict[str, Any], referral_id: int, appointment_i
 @requires("appointment:manage")
 @blueprint.arguments(CancelAppointmentSchema)
 @blueprint.response(200, AppointmentSchema)
-@_documented
+@_documented_with_body
 def cancel_appointment(body: dict[str, Any], referral_id: int, appointment_id: int) -> Any:
     """Cancel a scheduled appointment."""
     appointment = _appointment(referral_id, appointment_id)
@@ -213,7 +220,7 @@ def cancel_appointment(body: dict[str, Any], referral_id: int, appointment_id: i
 @requires("appointment:manage")
 @blueprint.arguments(AttendanceSchema)
 @blueprint.response(200, AppointmentSchema)
-@_documented
+@_documented_with_body
 def record_attendance(body: dict[str, Any], referral_id: int, appointment_id: int) -> Any:
     """Record attendance for an appointment that has started: attended, late or
     did_not_attend (with an absence reason)."""
@@ -233,7 +240,7 @@ def record_attendance(body: dict[str, Any], referral_id: int, appointment_id: in
 @requires("referral:message")
 @blueprint.arguments(MessageSchema)
 @blueprint.response(201, MessageSchema)
-@_documented
+@_documented_with_body
 def post_message(body: dict[str, Any], referral_id: int) -> Any:
     """Add a message to the thread between referrer and provider."""
     return _transition(
@@ -247,7 +254,7 @@ def post_message(body: dict[str, Any], referral_id: int) -> Any:
 @requires("feedback:give")
 @blueprint.arguments(FeedbackSchema)
 @blueprint.response(201, FeedbackSchema)
-@_documented
+@_documented_with_body
 def give_feedback(body: dict[str, Any], referral_id: int) -> Any:
     """Rate a completed referral 1-5, once per side."""
     return _transition(

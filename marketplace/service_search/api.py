@@ -14,13 +14,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.wrappers import Response
 
+from marketplace.api.errors import documented_errors
 from marketplace.authz import public
 from marketplace.directory.models import Service
 from marketplace.errors import json_error
 from marketplace.extensions import limiter
 from marketplace.service_search import queries
 from marketplace.service_search.schemas import (
-    ApiErrorsSchema,
     ServicePageSchema,
     ServiceSchema,
     location_json,
@@ -28,7 +28,7 @@ from marketplace.service_search.schemas import (
 )
 from search.engine import find_services
 from search.facets import capacity_now
-from search.parser import QueryError, SearchArgs
+from search.parser import SEARCH_ARGS, QueryError
 from search.query import SearchQuery
 from search.results import Hit, SearchResult, age_limits
 
@@ -122,9 +122,11 @@ def _errors(error: QueryError) -> Response:
 class Services(MethodView):
     @public
     @limiter.limit(_rate_limit)
-    @blueprint.arguments(SearchArgs, location="query", as_kwargs=False)
+    @blueprint.arguments(SEARCH_ARGS, location="query", as_kwargs=False)
     @blueprint.response(200, ServicePageSchema)
-    @blueprint.alt_response(422, schema=ApiErrorsSchema, description="Bad or unknown parameters")
+    @documented_errors(
+        blueprint, 422, 429, descriptions={422: "Bad or unknown parameters, or a page past the end"}
+    )
     def get(self, query: SearchQuery) -> Any:
         """Search services
 
@@ -216,7 +218,7 @@ class ServiceById(MethodView):
     @public
     @limiter.limit(_rate_limit)
     @blueprint.response(200, ServiceSchema)
-    @blueprint.alt_response(404, schema=ApiErrorsSchema, description="No such published service")
+    @documented_errors(blueprint, 404, 429, descriptions={404: "No such published service"})
     def get(self, service_id: int) -> Any:
         """One service
 

@@ -139,15 +139,6 @@ class ServiceSchema(Schema):
     locations = fields.List(fields.Nested(LocationSchema), required=True)
 
 
-class ApiErrorSchema(Schema):
-    field = fields.String(allow_none=True)
-    message = fields.String(required=True)
-
-
-class ApiErrorsSchema(Schema):
-    errors = fields.List(fields.Nested(ApiErrorSchema), required=True)
-
-
 def taxonomy_term(code: str, name: str) -> dict[str, Any]:
     return {"id": code, "name": name, "vocabulary": "pathways-needs"}
 

@@ -14,19 +14,28 @@ from marketplace.organisations.models import Organisation, VerificationStatus
 from onboarding.blueprint import blueprint
 from onboarding.forms.organisation import ConfirmForm, ReasonForm
 
+CHANGED = "changed"
+
 
 @blueprint.get("/admin/organisations")
 @requires("organisation:verify")
 def verification_queue() -> str:
-    try:
-        status = VerificationStatus(request.args.get("status", VerificationStatus.PENDING))
-    except ValueError:
-        status = VerificationStatus.PENDING
+    """Organisations by verification state, plus those whose checked details changed
+    since they were verified (``?status=changed``)."""
+    wanted = request.args.get("status", VerificationStatus.PENDING)
+    if wanted == CHANGED:
+        status: str = CHANGED
+        organisations = queries.organisations_with_changes_to_review()
+    else:
+        try:
+            status = VerificationStatus(wanted)
+        except ValueError:
+            status = VerificationStatus.PENDING
+        organisations = queries.organisations_with_status(VerificationStatus(status))
+    counts: dict[str, int] = {str(key): value for key, value in queries.status_counts().items()}
+    counts[CHANGED] = queries.changed_count()
     return render_template(
-        "onboarding/queue.html",
-        status=status,
-        organisations=queries.organisations_with_status(status),
-        counts=queries.status_counts(),
+        "onboarding/queue.html", status=status, organisations=organisations, counts=counts
     )
 
 
@@ -75,6 +84,18 @@ def reinstate(organisation_id: int) -> Response:
     response = _decide(organisation, lambda: services.reinstate(organisation, current_user))
     if organisation.is_verified:
         flash(f"{organisation.name} is reinstated.", "success")
+    return response
+
+
+@blueprint.post("/admin/organisations/<int:organisation_id>/confirm-changes")
+@requires("organisation:verify")
+def confirm_changes(organisation_id: int) -> Response:
+    organisation = get_or_404(Organisation, organisation_id, "organisation:verify")
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    response = _decide(organisation, lambda: services.confirm_changes(organisation, current_user))
+    if not organisation.has_changes_to_review:
+        flash(f"The changes to {organisation.name} are confirmed.", "success")
     return response
 
 

@@ -58,17 +58,51 @@ def report(name: str, values: list[float], target: float | None = None) -> bool:
     return target is None or p95 < target
 
 
+class SqlClock:
+    """Wall-clock time spent in SQL statements (from sending one to its result being
+    back), and how many, added up until read; installed on the app's engine."""
+
+    def __init__(self) -> None:
+        self.total_ms = 0.0
+        self.statements = 0
+        self._started: list[float] = []
+
+    def install(self, engine) -> None:  # noqa: ANN001
+        from sqlalchemy import event
+
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def _before(self, *args: object) -> None:
+        self._started.append(time.perf_counter())
+
+    def _after(self, *args: object) -> None:
+        self.total_ms += (time.perf_counter() - self._started.pop()) * 1000
+        self.statements += 1
+
+    def take(self) -> tuple[float, int]:
+        spent = (self.total_ms, self.statements)
+        self.total_ms, self.statements = 0.0, 0
+        return spent
+
+
+SQL = SqlClock()
+
+
 class Timer:
-    """Wall-clock time of a request, and the CPU time this process spent on it (which
-    leaves out waiting for the database and for a busy machine's cores), in ms."""
+    """Wall-clock time of a request, the CPU time this process spent on it (which leaves
+    out waiting for the database and for a busy machine's cores), and the time and number
+    of its SQL statements, in ms."""
 
     def __enter__(self) -> Timer:
+        SQL.take()
         self.wall, self.cpu = time.perf_counter(), time.process_time()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.wall_ms = (time.perf_counter() - self.wall) * 1000
         self.cpu_ms = (time.process_time() - self.cpu) * 1000
+        self.sql_ms, self.statements = SQL.take()
 
 
 def bench_referrer():  # noqa: ANN201
@@ -202,6 +236,8 @@ def main() -> None:
     from marketplace.jobs import commit
 
     app = create_app("development")
+    with app.app_context():
+        SQL.install(db.engine)
     # With REDIS_URL set (as in production) the provider's e-mail job is only queued;
     # without it the job runs inline after the commit and its time is counted too.
     print("jobs:", "queued on Redis" if app.config["REDIS_URL"] else "run inline (no REDIS_URL)")
@@ -229,8 +265,12 @@ def main() -> None:
 
     matches_ms: list[float] = []
     matches_cpu: list[float] = []
+    matches_sql: list[float] = []
+    matches_statements: list[int] = []
     create_ms: list[float] = []
     create_cpu: list[float] = []
+    create_sql: list[float] = []
+    create_statements: list[int] = []
     top_match: dict[int, int] = {}
     load_before = os.getloadavg()[0]
     try:
@@ -245,6 +285,8 @@ def main() -> None:
             if n >= WARM_UP:
                 matches_ms.append(timer.wall_ms)
                 matches_cpu.append(timer.cpu_ms)
+                matches_sql.append(timer.sql_ms)
+                matches_statements.append(timer.statements)
 
         headers = {"Authorization": f"Bearer {token}"}
         for n, (assessment_id, service_id) in enumerate(top_match.items()):
@@ -265,6 +307,8 @@ def main() -> None:
             if n >= WARM_UP and response.status_code == 201:
                 create_ms.append(timer.wall_ms)
                 create_cpu.append(timer.cpu_ms)
+                create_sql.append(timer.sql_ms)
+                create_statements.append(timer.statements)
     finally:
         with app.app_context():
             clean_up(assessment_ids)
@@ -282,6 +326,19 @@ def main() -> None:
     print("CPU time of the app process in ms (no waiting for the database or cores):")
     report("  assessment -> matches page", matches_cpu)
     report("  referral creation (API)", create_cpu)
+    print("time in SQL statements in ms (sent until the result is back), same requests:")
+    report("  assessment -> matches page", matches_sql)
+    report("  referral creation (API)", create_sql)
+    print("request time / its SQL time (median of per-request ratios), statements per request:")
+    for name, wall, sql, statements in (
+        ("  assessment -> matches page", matches_ms, matches_sql, matches_statements),
+        ("  referral creation (API)", create_ms, create_sql, create_statements),
+    ):
+        ratios = [w / q for w, q in zip(wall, sql, strict=True) if q > 0]
+        print(
+            f"{name:<34} ratio p50 {statistics.median(ratios):4.2f}  "
+            f"statements p50 {statistics.median(statements):.0f}  max {max(statements)}"
+        )
     sys.exit(0 if ok else 1)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -147,6 +148,7 @@ def main() -> None:
         endpoint_ms: list[float] = []
         bare_ms: list[float] = []
         totals: list[int] = []
+        load_before = os.getloadavg()
         for _ in range(args.rounds):
             for url, (sql, params) in zip(urls, compiled, strict=True):
                 started = time.perf_counter()
@@ -159,6 +161,7 @@ def main() -> None:
                 bare_ms.append((time.perf_counter() - started) * 1000)
             raw.rollback()
         raw.close()
+        load_after = os.getloadavg()
 
         started = time.perf_counter()
         size = 0
@@ -187,7 +190,13 @@ def main() -> None:
     print(f"Bare SQL  search statement      p50 {b50:6.1f} ms   p95 {b95:6.1f} ms")
     print(
         f"Endpoint p95 / bare p95 = {ratio:.2f} (target <= {TARGET_RATIO}): "
-        f"{'met' if ratio <= TARGET_RATIO else 'MISSED'}"
+        f"{'met' if ratio <= TARGET_RATIO else 'MISSED'}; p50 / p50 = {e50 / b50:.2f}"
+    )
+    # Timings on a shared machine are only comparable at a similar load.
+    print(
+        "Load average (1, 5, 15 min) before the timed rounds "
+        f"{', '.join(f'{x:.2f}' for x in load_before)}; after "
+        f"{', '.join(f'{x:.2f}' for x in load_after)}; {os.cpu_count()} CPUs"
     )
     print(
         f"Reindex documents: {built:,} built and serialised ({size / 1e6:.1f} MB) in "

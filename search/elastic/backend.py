@@ -29,7 +29,7 @@ def search(query: SearchQuery, place: Place | None) -> SearchResult:
         response = client().search(index=alias(), **as_arguments(build_search_body(query, place)))
     except CLIENT_ERRORS as error:
         raise SearchUnavailable(f"{type(error).__name__}: {error}") from error
-    hits, total, buckets = parse_search_response(response.body, place)
+    hits, total, buckets = parse_search_response(response.body, place, brief=query.brief_hits)
     return SearchResult(
         query=query,
         place=place,

@@ -93,6 +93,7 @@ def build_document(row: Mapping[str, Any] | RowMapping) -> dict[str, Any]:
         "organisation_name": row["organisation_name"],
         "organisation_verified": row["organisation_status"] == "verified",
         "need_codes": need_codes,
+        "listed_need_codes": sorted(n["code"] for n in needs),
         "need_names": [n["name"] for n in needs],
         "needs": [{"code": n["code"], "name": n["name"]} for n in needs],
         "delivery_modes": sorted(row["delivery_modes"]),

@@ -6,7 +6,12 @@ configuration does. Facet fields are keywords holding the *effective* values of
 ``geo_point`` field: a ``geo_distance`` filter matches if any location is in range and a
 ``_geo_distance`` sort with ``mode: min`` orders by the nearest one, which is exactly
 "distance to the nearest location" without nested documents. Location details for display
-are kept in ``_source`` only (``enabled: false``).
+are kept in ``_source`` only (``enabled: false``). ``need_codes`` holds each need listed
+and the categories above it (for the need facet); ``listed_need_codes`` only the needs the
+service lists itself (for matching's need weights, where the difference matters).
+
+Changing this mapping needs a full reindex (``flask search reindex``): the mapping is
+strict, so an index of the old mapping refuses the new documents.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ MAPPINGS: dict[str, Any] = {
         "organisation_name": ENGLISH_TEXT,
         "organisation_verified": {"type": "boolean"},
         "need_codes": KEYWORD,
+        "listed_need_codes": KEYWORD,
         "need_names": ENGLISH_TEXT,
         "needs": {"type": "object", "enabled": False},
         "delivery_modes": KEYWORD,

@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from search import facets as facet_rules
-from search.facets import FACETS, FacetKind, counted_with, match_values
-from search.query import Place, SearchQuery, Sort
+from search.facets import FACETS, REMOTE, FacetKind, counted_with, match_values
+from search.query import Place, SearchQuery, Sort, delivery_areas
 from search.results import (
     MARK_END,
     MARK_START,
@@ -51,16 +51,22 @@ SOURCE_FIELDS = [
     "max_age",
     "locations",
 ]
+# What a brief hit needs: the locations, for the distance to the nearest one as shown.
+BRIEF_SOURCE_FIELDS = ["id", "locations"]
 FACET_SIZE = 200  # more than any vocabulary, including every need code
+# Added to a local service's score when ordering by need coverage: less than the smallest
+# difference between two coverages (1: weights are whole numbers), so it only puts local
+# services first among equals, as PostgreSQL's second sort key does.
+LOCAL_TIE_BREAK = 0.5
 
 
 def _point(place: Place) -> dict[str, float]:
     return {"lat": place.point.lat, "lon": place.point.lon}
 
 
-def _geo_filter(query: SearchQuery, place: Place | None) -> dict[str, Any] | None:
-    if place is None:
-        return None
+def _local_filter(query: SearchQuery, place: Place | None) -> dict[str, Any] | None:
+    """Within the radius of the place, or delivering to its areas (see ``SearchQuery``);
+    None when the query does not narrow by place."""
     near = (
         {
             "geo_distance": {
@@ -69,13 +75,59 @@ def _geo_filter(query: SearchQuery, place: Place | None) -> dict[str, Any] | Non
                 "distance_type": "arc",
             }
         }
-        if query.radius_km
+        if query.radius_km and place is not None
         else None
     )
-    covers = {"terms": {"area_ids": list(place.area_ids)}} if query.delivers_to_area else None
+    areas = delivery_areas(query, place)
+    covers = {"terms": {"area_ids": list(areas)}} if areas is not None else None
     if near and covers:
         return {"bool": {"should": [near, covers], "minimum_should_match": 1}}
     return near or covers
+
+
+def _reach_filter(query: SearchQuery, place: Place | None) -> dict[str, Any] | None:
+    """Local, or (with ``include_remote``) delivered remotely."""
+    local = _local_filter(query, place)
+    if local is None or not query.include_remote:
+        return local
+    remote = {"term": {"delivery_modes": REMOTE}}
+    return {"bool": {"should": [local, remote], "minimum_should_match": 1}}
+
+
+def _need_filter(query: SearchQuery) -> dict[str, Any] | None:
+    if not query.need_weights:
+        return None
+    codes = sorted({weight.code for weight in query.need_weights})
+    return {"terms": {"listed_need_codes": codes}}
+
+
+def _need_coverage_clauses(query: SearchQuery, place: Place | None) -> list[dict[str, Any]]:
+    """``should`` clauses whose scores add up to the need coverage, plus
+    ``LOCAL_TIE_BREAK`` for a local service: per need a ``dis_max`` (the best weight
+    among the codes the service lists) of one ``constant_score`` per weight."""
+    codes_by_need: dict[str, dict[int, list[str]]] = {}
+    for weight in query.need_weights:
+        codes_by_need.setdefault(weight.need, {}).setdefault(weight.weight, []).append(weight.code)
+    clauses: list[dict[str, Any]] = [
+        {
+            "dis_max": {
+                "queries": [
+                    {
+                        "constant_score": {
+                            "filter": {"terms": {"listed_need_codes": sorted(codes)}},
+                            "boost": value,
+                        }
+                    }
+                    for value, codes in sorted(weights.items(), reverse=True)
+                ]
+            }
+        }
+        for _, weights in sorted(codes_by_need.items())
+    ]
+    local = _local_filter(query, place)
+    if local is not None:
+        clauses.append({"constant_score": {"filter": local, "boost": LOCAL_TIE_BREAK}})
+    return clauses
 
 
 def _base_filters(query: SearchQuery, place: Place | None) -> list[dict[str, Any]]:
@@ -89,9 +141,9 @@ def _base_filters(query: SearchQuery, place: Place | None) -> list[dict[str, Any
         filters.append({"range": {"max_age": {"gte": query.age}}})
     if query.max_waiting_days is not None:
         filters.append({"range": {"waiting_days": {"lte": query.max_waiting_days}}})
-    geo = _geo_filter(query, place)
-    if geo is not None:
-        filters.append(geo)
+    for clause in (_reach_filter(query, place), _need_filter(query)):
+        if clause is not None:
+            filters.append(clause)
     return filters
 
 
@@ -140,6 +192,8 @@ def _sort(query: SearchQuery, place: Place | None) -> list[Any]:
         ]
     elif sort == Sort.WAITING_TIME:
         keys = [{"waiting_days": {"order": "asc", "missing": "_last"}}, *nearest]
+    elif sort == Sort.NEED_COVERAGE:
+        keys = ["_score"]  # need coverage, local ones first among equals
     else:
         keys = [{"name.sort": {"order": "asc"}}]
     return [*keys, {"id": {"order": "asc"}}]
@@ -148,16 +202,22 @@ def _sort(query: SearchQuery, place: Place | None) -> list[Any]:
 def build_search_body(query: SearchQuery, place: Place | None) -> dict[str, Any]:
     """The ``_search`` request body for ``query`` around ``place``."""
     boolean: dict[str, Any] = {"filter": _base_filters(query, place)}
+    by_need_coverage = query.effective_sort() == Sort.NEED_COVERAGE
+    if by_need_coverage:
+        boolean["should"] = _need_coverage_clauses(query, place)
     if query.text:
-        boolean["must"] = [
-            {
-                "simple_query_string": {
-                    "query": query.text,
-                    "fields": TEXT_FIELDS,
-                    "default_operator": "and",
-                }
+        text_query = {
+            "simple_query_string": {
+                "query": query.text,
+                "fields": TEXT_FIELDS,
+                "default_operator": "and",
             }
-        ]
+        }
+        if by_need_coverage:
+            # Ordered by need coverage, the text only filters: its score must not add up.
+            boolean["filter"].append(text_query)
+        else:
+            boolean["must"] = [text_query]
     facet_filters = _facet_filters(query)
     aggregations = {
         facet.name: {
@@ -176,12 +236,12 @@ def build_search_body(query: SearchQuery, place: Place | None) -> dict[str, Any]
     }
     body: dict[str, Any] = {
         "query": {"bool": boolean},
-        "aggs": aggregations,
+        **({"aggs": aggregations} if query.count_facets else {}),
         "sort": _sort(query, place),
         "from": query.offset,
         "size": query.per_page,
         "track_total_hits": True,
-        "_source": SOURCE_FIELDS,
+        "_source": BRIEF_SOURCE_FIELDS if query.brief_hits else SOURCE_FIELDS,
     }
     if facet_filters:
         body["post_filter"] = {"bool": {"filter": list(facet_filters.values())}}
@@ -259,12 +319,26 @@ def hit_from_source(
     )
 
 
+def brief_hit(source: Mapping[str, Any], place: Place | None) -> Hit:
+    """A ``Hit.brief`` from a source of ``BRIEF_SOURCE_FIELDS``."""
+    distances = [
+        loc.distance_km
+        for loc in (_location(location, place) for location in source["locations"])
+        if loc.distance_km is not None
+    ]
+    return Hit.brief(source["id"], min(distances) if distances else None)
+
+
 def parse_search_response(
-    response: Mapping[str, Any], place: Place | None
+    response: Mapping[str, Any], place: Place | None, *, brief: bool = False
 ) -> tuple[list[Hit], int, dict[str, dict[str, int]]]:
-    """Hits, total and raw facet buckets ({facet: {value: count}}) from a response."""
+    """Hits, total and raw facet buckets ({facet: {value: count}}) from a response; with
+    ``brief``, hits as ``Hit.brief`` (the source then holds only the fields of
+    ``BRIEF_SOURCE_FIELDS``)."""
     hits = [
-        hit_from_source(hit["_source"], hit.get("highlight"), hit.get("_score"), place)
+        brief_hit(hit["_source"], place)
+        if brief
+        else hit_from_source(hit["_source"], hit.get("highlight"), hit.get("_score"), place)
         for hit in response["hits"]["hits"]
     ]
     buckets = {

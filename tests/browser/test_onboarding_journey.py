@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from playwright.sync_api import expect
+from sqlalchemy import delete
 
 from marketplace.accounts.models import Role
+from marketplace.extensions import db
+from marketplace.geography.models import Postcode
 from marketplace.jobs import commit
 from tests.factories import PASSWORD, UserFactory, known_postcodes
 
@@ -38,15 +41,25 @@ def no_tiles(app: Flask):  # noqa: ANN201
     app.config["MAP_TILE_URL"] = original
 
 
+@pytest.fixture
+def leeds_postcode(app: Flask):  # noqa: ANN201
+    """LS1 1UR is outside the test postcode slice: this committing test adds it, and takes
+    it out again so that reference data stays as the template has it for later tests."""
+    yield "LS1 1UR"
+    with app.app_context():
+        db.session.execute(delete(Postcode).where(Postcode.postcode == "LS1 1UR"))
+        db.session.commit()
+
+
 def test_charity_signs_up_publishes_and_is_verified_into_the_directory(
-    page, committed, no_tiles
+    page, committed, no_tiles, leeds_postcode
 ) -> None:  # noqa: ANN001
     errors: list[str] = []
     page.on(
         "console", lambda message: errors.append(message.text) if message.type == "error" else None
     )
     page.on("pageerror", lambda error: errors.append(str(error)))
-    known_postcodes("SW1A 1AA", "LS1 1UR")
+    known_postcodes("SW1A 1AA", leeds_postcode)
     admin = UserFactory(role=Role.PLATFORM_ADMIN, email="admin@pathways.example")
     admin_email = admin.email
     commit()

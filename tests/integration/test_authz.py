@@ -121,6 +121,50 @@ def test_api_ignores_session_cookies_and_needs_a_bearer_token(client, app: Flask
             assert user_from_request(request) is None
 
 
+def test_a_tokens_last_use_is_written_at_most_once_per_interval() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from marketplace.accounts.models import ApiToken
+    from marketplace.accounts.tokens import LAST_USED_INTERVAL, note_use
+
+    token = ApiToken(name="case management")
+    first = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+    note_use(token, first)
+    note_use(token, first + LAST_USED_INTERVAL - timedelta(seconds=1))
+    assert token.last_used_at == first  # nothing written within the interval
+
+    note_use(token, first + LAST_USED_INTERVAL)
+    assert token.last_used_at == first + LAST_USED_INTERVAL
+
+
+def test_calls_with_a_token_write_its_row_only_once_per_interval(app: Flask) -> None:
+    from flask import request
+    from sqlalchemy import event
+
+    from marketplace.accounts.tokens import issue_token, user_from_request
+    from marketplace.extensions import db
+
+    token = issue_token(UserFactory(role=Role.REFERRER), "test")
+    writes: list[str] = []
+
+    def count_token_updates(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        if statement.startswith("UPDATE api_token"):
+            writes.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count_token_updates)
+    try:
+        for _ in range(3):
+            with app.test_request_context(
+                "/api/v1/x", headers={"Authorization": f"Bearer {token}"}
+            ):
+                assert user_from_request(request) is not None
+                db.session.flush()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count_token_updates)
+    assert len(writes) == 1
+
+
 def test_signed_in_state_does_not_leak_between_requests(client) -> None:  # noqa: ANN001
     from tests.helpers import sign_in
 

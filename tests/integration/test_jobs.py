@@ -7,7 +7,7 @@ from redis import Redis
 from rq import Queue, SimpleWorker
 
 from marketplace.extensions import db
-from marketplace.jobs import commit
+from marketplace.jobs import commit, redis_connection
 from marketplace.notifications.models import OutboxMessage, OutboxStatus
 from marketplace.notifications.services import notify_email
 
@@ -52,9 +52,6 @@ def test_with_redis_down_the_message_waits_in_the_outbox_then_drains(app: Flask)
         assert db.session.get(OutboxMessage, message.id).status == OutboxStatus.PENDING
     finally:
         app.config["REDIS_URL"] = None
-    from flask import g
-
-    g.pop("redis", None)
     assert drain_outbox() >= 1  # Redis "back": here, inline
     db.session.expire_all()
     assert db.session.get(OutboxMessage, message.id).status == OutboxStatus.SENT
@@ -68,3 +65,23 @@ def test_a_job_is_dropped_when_the_transaction_rolls_back(app: Flask) -> None:
     db.session.rollback()
     commit()
     assert db.session.get(OutboxMessage, message_id) is None
+
+
+def test_requests_share_one_redis_client_and_its_connection_pool(
+    app: Flask, redis_url: str
+) -> None:
+    app.config["REDIS_URL"] = redis_url
+    try:
+        clients, pooled = [], []
+        for _ in range(5):
+            with app.app_context():  # a new one each time, as each request has
+                client = redis_connection()
+                assert client is not None and client.ping()
+                clients.append(client)
+                pooled.append(len(client.connection_pool._available_connections))
+        assert all(client is clients[0] for client in clients)
+        # Each ping returned its connection to the pool and the next one took it again:
+        # no request opened a connection of its own.
+        assert pooled == [pooled[0]] * 5
+    finally:
+        app.config["REDIS_URL"] = None

@@ -245,15 +245,48 @@ def passes_base(
         waiting = _waiting_now(service)
         if waiting is None or waiting > query.max_waiting_days:
             return False
-    if place is not None and (query.radius_km or query.delivers_to_area):
-        near = False
-        if query.radius_km:
-            distance = nearest_km(service, place, positions)
-            near = distance is not None and distance <= query.radius_km
-        covers = query.delivers_to_area and any(a.id in place.area_ids for a in service.areas)
-        if not (near or covers):
+    if query.need_weights and need_score(service, query) is None:
+        return False
+    if (place is not None and query.radius_km) or _delivery_areas(query, place) is not None:
+        remote = query.include_remote and "remote" in service.delivery_modes
+        if not (is_local(service, query, place, positions) or remote):
             return False
     return True
+
+
+def is_local(
+    service: Service,
+    query: SearchQuery,
+    place: Place | None,
+    positions: dict[int, tuple[float, float]],
+) -> bool:
+    """Within the radius of the place, or delivering to one of the areas asked for."""
+    near = False
+    if place is not None and query.radius_km:
+        distance = nearest_km(service, place, positions)
+        near = distance is not None and distance <= query.radius_km
+    areas = _delivery_areas(query, place)
+    return near or (areas is not None and any(a.id in areas for a in service.areas))
+
+
+def _delivery_areas(query: SearchQuery, place: Place | None) -> tuple[int, ...] | None:
+    """The areas "delivers to this area" asks for: those given, else the place's."""
+    if not query.delivers_to_area:
+        return None
+    if query.area_ids:
+        return query.area_ids
+    return place.area_ids if place is not None else None
+
+
+def need_score(service: Service, query: SearchQuery) -> int | None:
+    """Per need the best weight among the codes the service lists; their sum. None when it
+    lists none of the codes."""
+    listed = {need.code for need in service.needs}
+    best: dict[str, int] = {}
+    for weight in query.need_weights:
+        if weight.code in listed:
+            best[weight.need] = max(best.get(weight.need, 0), weight.weight)
+    return sum(best.values()) if best else None
 
 
 @dataclass
@@ -268,6 +301,7 @@ class Expected:
 
 
 def expected(directory: RandomDirectory, query: SearchQuery, place: Place | None) -> Expected:
+    """What ``query`` around ``place`` should find in ``directory``."""
     picked = chosen(query)
     positions = directory.positions
     base = [s for s in directory.services if passes_base(s, query, place, positions)]
@@ -292,7 +326,8 @@ def expected(directory: RandomDirectory, query: SearchQuery, place: Place | None
             facets[name] = {v: counts[v] + open_to_all for v in {*counts, *vocabulary_values}}
         else:
             facets[name] = dict(counts)
-    return Expected(_ordered(matching, query, distances), facets, distances)
+    local = {s.id: is_local(s, query, place, positions) for s in matching}
+    return Expected(_ordered(matching, query, distances, local), facets, distances)
 
 
 def _vocabulary(name: str) -> list[str]:
@@ -305,14 +340,21 @@ def _vocabulary(name: str) -> list[str]:
 
 
 def _ordered(
-    matching: list[Service], query: SearchQuery, distances: dict[int, float | None]
+    matching: list[Service],
+    query: SearchQuery,
+    distances: dict[int, float | None],
+    local: dict[int, bool],
 ) -> list[int]:
     def distance_key(s: Service) -> tuple[bool, float]:
         d = distances[s.id]
         return (d is None, d or 0.0)
 
     sort = query.effective_sort()
-    if sort == Sort.DISTANCE:
+    if sort == Sort.NEED_COVERAGE:
+        matching = sorted(
+            matching, key=lambda s: (-(need_score(s, query) or 0), not local[s.id], s.id)
+        )
+    elif sort == Sort.DISTANCE:
         matching = sorted(matching, key=lambda s: (*distance_key(s), s.id))
     elif sort == Sort.NAME:
         matching = sorted(matching, key=lambda s: (s.name.lower(), s.id))

@@ -214,12 +214,17 @@ def _matches(doc: dict[str, Any], clause: dict[str, Any]) -> bool:
     if kind == "match_all":
         return True
     if kind == "bool":
-        if not all(_matches(doc, c) for c in spec.get("filter", []) + spec.get("must", [])):
+        required = spec.get("filter", []) + spec.get("must", [])
+        if not all(_matches(doc, c) for c in required):
             return False
         should = spec.get("should", [])
-        return not should or sum(_matches(doc, c) for c in should) >= spec.get(
-            "minimum_should_match", 1
-        )
+        # As Elasticsearch: should clauses are required only in a bool of nothing else.
+        minimum = spec.get("minimum_should_match", 0 if required else 1)
+        return not should or sum(_matches(doc, c) for c in should) >= minimum
+    if kind == "constant_score":
+        return _matches(doc, spec["filter"])
+    if kind == "dis_max":
+        return any(_matches(doc, c) for c in spec["queries"])
     if kind == "term":
         ((name, value),) = spec.items()
         return value in _values(doc, name)
@@ -244,14 +249,23 @@ def _matches(doc: dict[str, Any], clause: dict[str, Any]) -> bool:
     raise ValueError(f"The fake does not understand {kind}")
 
 
-def _score(doc: dict[str, Any], query: dict[str, Any]) -> float:
-    musts = query.get("bool", {}).get("must", [])
-    score = 0.0
-    for clause in musts:
-        spec = clause["simple_query_string"]
+def _score(doc: dict[str, Any], clause: dict[str, Any]) -> float:
+    """The score of a matching ``doc``: Elasticsearch's rules for bool (must and should
+    add up, filters score nothing), constant_score and dis_max; text scores crudely."""
+    ((kind, spec),) = clause.items()
+    if kind == "bool":
+        scoring = spec.get("must", []) + spec.get("should", [])
+        return sum(_score(doc, c) for c in scoring if _matches(doc, c))
+    if kind == "constant_score":
+        return float(spec.get("boost", 1.0))
+    if kind == "dis_max":
+        scores = [_score(doc, c) for c in spec["queries"] if _matches(doc, c)]
+        best = max(scores, default=0.0)
+        return best + spec.get("tie_breaker", 0.0) * (sum(scores) - best)
+    if kind == "simple_query_string":
         words = _text_fields(doc, spec["fields"])
-        score += sum(1.0 for q in _words(spec["query"]) for w in words if w.startswith(q[:5]))
-    return score
+        return sum(1.0 for q in _words(spec["query"]) for w in words if w.startswith(q[:5]))
+    return 1.0
 
 
 def _terms(docs: list[dict[str, Any]], spec: dict[str, Any]) -> list[dict[str, Any]]:

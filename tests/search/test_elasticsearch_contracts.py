@@ -16,7 +16,7 @@ from flask import Flask
 
 from search.elastic import backend, indexing
 from search.parser import parse_search_args
-from search.query import Place, Point
+from search.query import NeedWeight, Place, Point, SearchQuery, Sort
 from tests.search.fake_elasticsearch import FakeElasticsearch, fake_client
 
 CONTRACTS = Path(__file__).with_name("contracts")
@@ -82,6 +82,73 @@ def test_search_sends_the_recorded_request_and_parses_the_recorded_response(
     for facet, counts in want["facets"].items():
         got = {v.value: v.count for v in result.facets[facet].values if v.count}
         assert got == counts, facet
+
+
+def _matching_query(recorded: dict[str, Any]) -> SearchQuery:
+    """The query of a contract made by matching, which no query string can express."""
+    fields = dict(recorded)
+    return SearchQuery(
+        **{
+            **fields,
+            "point": Point(**fields["point"]),
+            "area_ids": tuple(fields["area_ids"]),
+            "need_weights": tuple(NeedWeight(*weight) for weight in fields["need_weights"]),
+            "sort": Sort(fields["sort"]),
+        }
+    )
+
+
+def test_matchings_reach_search_sends_the_recorded_request_and_parses_the_response(
+    server: FakeElasticsearch,
+) -> None:
+    recorded = contract("search_reach_by_need_coverage.json")
+    server.canned["_search"] = (200, recorded["response"]["body"])
+
+    result = backend.search(_matching_query(recorded["query"]), _place(recorded["place"]))
+
+    sent = server.requests[-1]
+    assert (sent.method, sent.path) == (recorded["request"]["method"], recorded["request"]["path"])
+    assert sent.body == recorded["request"]["body"]
+    want = recorded["expected"]
+    assert result.total == want["total"]
+    assert [hit.service_id for hit in result.hits] == [h["service_id"] for h in want["hits"]]
+    for hit, wanted in zip(result.hits, want["hits"], strict=True):
+        if wanted["distance_km"] is None:
+            assert hit.distance_km is None
+        else:
+            assert hit.distance_km == pytest.approx(wanted["distance_km"], abs=1e-3)
+    assert not any(value.count for facet in result.facets.values() for value in facet.values)
+
+
+def test_the_fake_orders_the_recorded_reach_search_as_the_recorded_response_does(
+    server: FakeElasticsearch, app: Flask
+) -> None:
+    """The fake's scoring (used by the behaviour tests) agrees with the recorded scores:
+    its documents are the recorded hits, plus the fields the request filters on."""
+    recorded = contract("search_reach_by_need_coverage.json")
+    listed = {412: ["accommodation.homeless", "ete"], 530: ["accommodation", "ete.employment"]}
+    listed |= {388: ["accommodation.homeless"], 640: ["accommodation"]}
+    areas = {412: [12], 530: [], 388: [], 640: [31]}
+    modes = {412: ["in_person"], 530: ["remote"], 388: ["in_person"], 640: ["remote"]}
+    server.indices["pathways-services-v1"] = {"mappings": {}, "docs": {}}
+    server.aliases["pathways-services"] = {"pathways-services-v1"}
+    for hit in recorded["response"]["body"]["hits"]["hits"]:
+        source = hit["_source"]
+        server.indices["pathways-services-v1"]["docs"][hit["_id"]] = {
+            **source,
+            "status": "published",
+            "organisation_verified": True,
+            "delivery_modes": modes[source["id"]],
+            "listed_need_codes": listed[source["id"]],
+            "area_ids": areas[source["id"]],
+            "points": [{"lat": loc["lat"], "lon": loc["lon"]} for loc in source["locations"]],
+        }
+
+    answer = server._search(["pathways-services-v1"], recorded["request"]["body"])
+
+    assert [(h["_id"], h["_score"]) for h in answer["hits"]["hits"]] == [
+        (h["_id"], h["_score"]) for h in recorded["response"]["body"]["hits"]["hits"]
+    ]
 
 
 def test_a_hidden_location_keeps_its_position_out_of_the_result(server: FakeElasticsearch) -> None:

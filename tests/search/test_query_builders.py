@@ -21,7 +21,7 @@ from search.facets import (
     fold,
 )
 from search.postgres import build_statement
-from search.query import Place, Point, SearchQuery, Sort
+from search.query import NeedWeight, Place, Point, SearchQuery, Sort
 from search.results import Segment, parse_highlight, shown_distance_km
 
 MANCHESTER = Place(Point(53.483471, -2.231184), "M1 1AE", (7, 3, 1))
@@ -34,16 +34,52 @@ def sql(query: SearchQuery, place: Place | None = MANCHESTER) -> str:
 def test_a_radius_uses_the_indexed_st_dwithin_and_sphere_distances() -> None:
     statement = sql(SearchQuery(postcode="M1 1AE", radius_km=16.093))
 
-    assert "ST_DWithin(service_search.points, geography(" in statement
-    assert "CAST(service_search.points <-> geography(" in statement
+    # Each delivery location is its own row in the GiST index; a service is as near as
+    # its nearest location.
+    assert "ST_DWithin(service_search_point.point, geography(" in statement
+    assert "min(CAST(service_search_point.point <-> geography(" in statement
+    assert "WHERE nearby.service_id IS NOT NULL AND" in statement
 
 
 def test_delivers_to_area_keeps_far_services_and_checks_service_areas() -> None:
     statement = sql(SearchQuery(postcode="M1 1AE", radius_km=5, delivers_to_area=True))
 
-    assert "ST_DWithin(service_search.points" in statement
-    assert "OR (EXISTS (SELECT * \nFROM service_area" in statement
+    # Either is enough: the services near (found through the GiST index on each delivery
+    # location, an outer join) or those delivering to the areas (found once through the
+    # area index, then hashed).
+    assert "ST_DWithin(service_search_point.point" in statement
+    assert (
+        "WHERE (nearby.service_id IS NOT NULL OR service_search.service_id IN "
+        "(SELECT service_area.service_id" in statement
+    )
     assert "service_area.area_id = any(%(area_ids)s::INTEGER[])" in statement
+
+
+def test_matchings_reach_is_near_or_in_the_areas_or_remote_ordered_by_need_coverage() -> None:
+    weights = (NeedWeight("ete", "ete", 4), NeedWeight("ete", "ete.employment", 2))
+    statement = sql(
+        SearchQuery(
+            point=MANCHESTER.point,
+            radius_km=25,
+            delivers_to_area=True,
+            area_ids=(3,),
+            include_remote=True,
+            need_weights=weights,
+            sort=Sort.NEED_COVERAGE,
+            count_facets=False,
+            brief_hits=True,
+        )
+    )
+
+    assert (
+        "::VARCHAR = ANY (service_search.delivery_modes) OR nearby.service_id IS NOT NULL OR "
+        "service_search.service_id IN (SELECT service_area.service_id" in statement
+    )
+    assert "unnest(%(weight_codes)s::VARCHAR[], %(weight_needs)s::VARCHAR[]" in statement
+    assert "ORDER BY matched.need_score DESC, matched.local DESC, matched.id" in statement
+    assert "'[]'::json AS facets" in statement
+    # Distances only for the page's hits, not for every candidate.
+    assert "SELECT service_search.service_id AS id, NULL AS distance_m" in statement
 
 
 def test_words_are_bound_never_spliced_into_the_sql() -> None:

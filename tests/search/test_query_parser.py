@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from marketplace import vocabulary
 from search.parser import QueryError, SearchArgs, parse_search_args, query_args
-from search.query import MAX_RESULT_WINDOW, Point, SearchQuery, Sort
+from search.query import MAX_RESULT_WINDOW, PAGE_SORTS, Point, SearchQuery, Sort
 
 PARAMETERS = list(SearchArgs().fields)
 FUZZ = settings(
@@ -98,7 +98,7 @@ queries = st.builds(
     accessibility=st.lists(enum_values(vocabulary.Accessibility), max_size=3).map(tuple),
     has_capacity=st.booleans(),
     max_waiting_days=st.none() | st.integers(0, 365),
-    sort=st.none() | st.sampled_from(list(Sort)),
+    sort=st.none() | st.sampled_from(PAGE_SORTS),
     page=st.integers(1, 100),
     per_page=st.integers(1, 100),
 )

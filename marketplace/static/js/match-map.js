@@ -6,31 +6,29 @@
   var source = document.getElementById('match-map-data')
   if (!holder || !source || typeof window.L === 'undefined') return
   var data = JSON.parse(source.textContent)
-  var map = window.L.map(holder, { scrollWheelZoom: false })
+  var map = window.L.map(holder, { scrollWheelZoom: false, maxZoom: 18 })
   if (data.tiles) {
     window.L.tileLayer(data.tiles, { maxZoom: 18, attribution: data.attribution }).addTo(map)
   }
-  var bounds = []
-  data.markers.forEach(function (marker) {
-    var icon = window.L.divIcon({
-      className: 'app-map-marker',
-      html: '<span>' + marker.number + '</span>',
-      iconSize: [28, 28],
-      iconAnchor: [14, 14]
-    })
+  var entries = data.markers.map(function (marker) {
     var link = document.createElement('a')
     link.href = '#' + marker.anchor
     link.className = 'govuk-link'
     link.textContent = marker.number + '. ' + marker.name
-    window.L.marker([marker.lat, marker.lon], { icon: icon, title: marker.number + '. ' + marker.name, alt: marker.name })
-      .bindPopup(link)
-      .addTo(map)
-    bounds.push([marker.lat, marker.lon])
+    return {
+      lat: marker.lat,
+      lon: marker.lon,
+      number: marker.number,
+      title: marker.number + '. ' + marker.name,
+      popup: link
+    }
   })
+  var bounds = window.PathwaysMap.positions(entries)
   if (data.person) {
     var home = window.L.divIcon({ className: 'app-map-person', iconSize: [16, 16], iconAnchor: [8, 8] })
     window.L.marker([data.person.lat, data.person.lon], { icon: home, title: 'Their postcode', keyboard: false }).addTo(map)
     bounds.push([data.person.lat, data.person.lon])
   }
   map.fitBounds(bounds, { padding: [30, 30], maxZoom: 14 })
+  window.PathwaysMap.numberedMarkers(entries).addTo(map)
 })()

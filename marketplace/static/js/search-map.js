@@ -7,7 +7,7 @@
   if (!container || !source || typeof L === 'undefined') return
 
   var markers = JSON.parse(source.textContent)
-  var map = L.map(container, { scrollWheelZoom: false, keyboard: true })
+  var map = L.map(container, { scrollWheelZoom: false, keyboard: true, maxZoom: 18 })
   L.tileLayer(container.dataset.tiles, {
     maxZoom: 18,
     attribution: container.dataset.attribution
@@ -19,17 +19,18 @@
     return span.innerHTML
   }
 
-  var bounds = []
-  markers.forEach(function (marker) {
-    var title = marker.number + '. ' + marker.service + ' – ' + marker.location
-    var popup = '<strong>' + text(marker.number + '. ') +
-      (marker.url ? '<a href="' + text(marker.url) + '">' + text(marker.service) + '</a>' : text(marker.service)) +
-      '</strong><br>' + text(marker.organisation) + '<br>' + text(marker.location + ', ' + marker.postcode)
-    L.marker([marker.lat, marker.lon], { title: title, alt: title, keyboard: true })
-      .bindPopup(popup)
-      .addTo(map)
-    bounds.push([marker.lat, marker.lon])
+  var entries = markers.map(function (marker) {
+    return {
+      lat: marker.lat,
+      lon: marker.lon,
+      number: marker.number,
+      title: marker.number + '. ' + marker.service + ' – ' + marker.location,
+      popup: '<strong>' + text(marker.number + '. ') +
+        (marker.url ? '<a href="' + text(marker.url) + '">' + text(marker.service) + '</a>' : text(marker.service)) +
+        '</strong><br>' + text(marker.organisation) + '<br>' + text(marker.location + ', ' + marker.postcode)
+    }
   })
+  var bounds = window.PathwaysMap.positions(entries)
 
   if (container.dataset.centreLat) {
     var centre = [parseFloat(container.dataset.centreLat), parseFloat(container.dataset.centreLon)]
@@ -43,4 +44,5 @@
   } else {
     map.fitBounds(bounds, { padding: [24, 24], maxZoom: 14 })
   }
+  window.PathwaysMap.numberedMarkers(entries).addTo(map)
 })()
