@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from marketplace.accounts.models import User
 from marketplace.authz import get_or_404, requires
 from marketplace.directory import queries as directory_queries
 from marketplace.jobs import commit
@@ -63,40 +66,48 @@ def _decide(organisation: Organisation, decision) -> Response:  # noqa: ANN001
     return redirect(url_for("onboarding.review", organisation_id=organisation.id))
 
 
-@blueprint.post("/admin/organisations/<int:organisation_id>/verify")
-@requires("organisation:verify")
-def verify(organisation_id: int) -> Response:
+def _confirmed_decision(
+    organisation_id: int,
+    action: Callable[[Organisation, User], None],
+    done: Callable[[Organisation], bool],
+    message: str,
+) -> Response:
+    """A decision taken with one button (no reason asked): check the form, take it, and
+    say so when the organisation is then as ``done`` describes."""
     organisation = get_or_404(Organisation, organisation_id, "organisation:verify")
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    response = _decide(organisation, lambda: services.verify(organisation, current_user))
-    if organisation.is_verified:
-        flash(f"{organisation.name} is verified.", "success")
+    response = _decide(organisation, lambda: action(organisation, current_user))
+    if done(organisation):
+        flash(message.format(name=organisation.name), "success")
     return response
+
+
+@blueprint.post("/admin/organisations/<int:organisation_id>/verify")
+@requires("organisation:verify")
+def verify(organisation_id: int) -> Response:
+    return _confirmed_decision(
+        organisation_id, services.verify, lambda o: o.is_verified, "{name} is verified."
+    )
 
 
 @blueprint.post("/admin/organisations/<int:organisation_id>/reinstate")
 @requires("organisation:verify")
 def reinstate(organisation_id: int) -> Response:
-    organisation = get_or_404(Organisation, organisation_id, "organisation:verify")
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    response = _decide(organisation, lambda: services.reinstate(organisation, current_user))
-    if organisation.is_verified:
-        flash(f"{organisation.name} is reinstated.", "success")
-    return response
+    return _confirmed_decision(
+        organisation_id, services.reinstate, lambda o: o.is_verified, "{name} is reinstated."
+    )
 
 
 @blueprint.post("/admin/organisations/<int:organisation_id>/confirm-changes")
 @requires("organisation:verify")
 def confirm_changes(organisation_id: int) -> Response:
-    organisation = get_or_404(Organisation, organisation_id, "organisation:verify")
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    response = _decide(organisation, lambda: services.confirm_changes(organisation, current_user))
-    if not organisation.has_changes_to_review:
-        flash(f"The changes to {organisation.name} are confirmed.", "success")
-    return response
+    return _confirmed_decision(
+        organisation_id,
+        services.confirm_changes,
+        lambda o: not o.has_changes_to_review,
+        "The changes to {name} are confirmed.",
+    )
 
 
 DECISIONS = {
