@@ -31,10 +31,11 @@ def verification_queue() -> str:
         organisations = queries.organisations_with_changes_to_review()
     else:
         try:
-            status = VerificationStatus(wanted)
+            state = VerificationStatus(wanted)
         except ValueError:
-            status = VerificationStatus.PENDING
-        organisations = queries.organisations_with_status(VerificationStatus(status))
+            state = VerificationStatus.PENDING
+        status = state
+        organisations = queries.organisations_with_status(state)
     counts: dict[str, int] = {str(key): value for key, value in queries.status_counts().items()}
     counts[CHANGED] = queries.changed_count()
     return render_template(
