@@ -156,7 +156,7 @@ def build_scale(
         ).all()
     )
     base: int = db.session.scalar(select(func.coalesce(func.max(Organisation.id), 0))) or 0
-    steps = tqdm(total=6, desc="seed-scale", unit="step")
+    steps = tqdm(total=5, desc="seed-scale", unit="step")
 
     agency_ids = _insert_returning_ids(
         Agency.__table__,
@@ -250,8 +250,6 @@ def build_scale(
         [{"service_id": s, "area_id": a} for s, a in sorted(area_links)],
         "service areas",
     )
-    steps.update()
-    db.session.execute(text("ANALYZE"))
     steps.update()
     steps.close()
     return (

@@ -22,6 +22,7 @@ Run it against a development database, never production.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
 import random
 import re
@@ -65,6 +66,7 @@ class SqlClock:
     def __init__(self) -> None:
         self.total_ms = 0.0
         self.statements = 0
+        self.texts: list[str] = []
         self._started: list[float] = []
 
     def install(self, engine) -> None:  # noqa: ANN001
@@ -73,7 +75,8 @@ class SqlClock:
         event.listen(engine, "before_cursor_execute", self._before)
         event.listen(engine, "after_cursor_execute", self._after)
 
-    def _before(self, *args: object) -> None:
+    def _before(self, conn: object, cursor: object, statement: str, *args: object) -> None:
+        self.texts.append(" ".join(statement.split())[:110])
         self._started.append(time.perf_counter())
 
     def _after(self, *args: object) -> None:
@@ -83,6 +86,7 @@ class SqlClock:
     def take(self) -> tuple[float, int]:
         spent = (self.total_ms, self.statements)
         self.total_ms, self.statements = 0.0, 0
+        self.texts = []
         return spent
 
 
@@ -102,6 +106,7 @@ class Timer:
     def __exit__(self, *exc: object) -> None:
         self.wall_ms = (time.perf_counter() - self.wall) * 1000
         self.cpu_ms = (time.process_time() - self.cpu) * 1000
+        self.texts = SQL.texts
         self.sql_ms, self.statements = SQL.take()
 
 
@@ -225,7 +230,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="also write cProfile statistics of the referral-creation requests to FILE "
+        "(profiling slows them: read the times of a run without it)",
+    )
+    parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="print the beginning of each statement the last referral creation sent",
+    )
     args = parser.parse_args()
+    profiler = cProfile.Profile() if args.profile else None
 
     from sqlalchemy import func, select
 
@@ -272,6 +289,7 @@ def main() -> None:
     create_sql: list[float] = []
     create_statements: list[int] = []
     top_match: dict[int, int] = {}
+    last_create_texts: list[str] = []
     load_before = os.getloadavg()[0]
     try:
         for n, assessment_id in enumerate(assessment_ids):
@@ -290,6 +308,8 @@ def main() -> None:
 
         headers = {"Authorization": f"Bearer {token}"}
         for n, (assessment_id, service_id) in enumerate(top_match.items()):
+            if profiler is not None and n >= WARM_UP:
+                profiler.enable()
             with Timer() as timer:
                 response = client.post(
                     "/api/v1/referrals",
@@ -302,6 +322,8 @@ def main() -> None:
                     },
                     headers=headers,
                 )
+            if profiler is not None:
+                profiler.disable()
             if response.status_code >= 500:
                 sys.exit(f"Referral creation answered {response.status_code}")
             if n >= WARM_UP and response.status_code == 201:
@@ -309,11 +331,15 @@ def main() -> None:
                 create_cpu.append(timer.cpu_ms)
                 create_sql.append(timer.sql_ms)
                 create_statements.append(timer.statements)
+                last_create_texts = timer.texts
     finally:
         with app.app_context():
             clean_up(assessment_ids)
             commit()
 
+    if profiler is not None:
+        profiler.dump_stats(args.profile)
+        print(f"cProfile statistics of referral creation written to {args.profile}")
     load_after = os.getloadavg()[0]
     print(f"{len(top_match)} of {len(assessment_ids)} people had at least one match")
     print(
@@ -339,6 +365,10 @@ def main() -> None:
             f"{name:<34} ratio p50 {statistics.median(ratios):4.2f}  "
             f"statements p50 {statistics.median(statements):.0f}  max {max(statements)}"
         )
+    if args.statements:
+        print("statements of the last referral creation:")
+        for n, statement in enumerate(last_create_texts, 1):
+            print(f"  {n:2d}. {statement}")
     sys.exit(0 if ok else 1)
 
 
