@@ -10,12 +10,13 @@ object. Loaders such as ``get_or_404`` answer 404 rather than 403 so that ids do
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, TypeVar
 
 from flask import abort, request
 from flask_login import current_user
+from sqlalchemy.orm.interfaces import ORMOption
 
 from marketplace.accounts.models import Role, User
 from marketplace.extensions import db
@@ -162,12 +163,15 @@ def public(view: ViewT) -> ViewT:
     return view
 
 
-def get_or_404(model: type[ModelT], ident: Any, permission: str) -> ModelT:
-    """Load ``model`` by primary key if the current user may use ``permission`` on it.
+def get_or_404(
+    model: type[ModelT], ident: Any, permission: str, options: Sequence[ORMOption] = ()
+) -> ModelT:
+    """Load ``model`` by primary key if the current user may use ``permission`` on it
+    (with loader ``options``, e.g. to load what the caller reads in the same query).
 
     Answers 404 both when it does not exist and when the user may not see it.
     """
-    obj = db.session.get(model, ident)
+    obj = db.session.get(model, ident, options=options)
     if obj is None or not can(current_user, permission, obj):
         abort(404)
     return obj

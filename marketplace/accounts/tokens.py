@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from flask import Request
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from marketplace.accounts.models import ApiToken, User
 from marketplace.database import utcnow
@@ -42,10 +43,15 @@ def user_from_request(request: Request) -> User | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.startswith(PREFIX):
         return None
-    api_token = db.session.scalar(
-        select(ApiToken).where(
-            ApiToken.token_hash == digest(token.strip()), ApiToken.revoked_at.is_(None)
+    # The user and their memberships (which permission checks read) in the same query.
+    api_token = (
+        db.session.execute(
+            select(ApiToken)
+            .options(joinedload(ApiToken.user).joinedload(User.memberships))
+            .where(ApiToken.token_hash == digest(token.strip()), ApiToken.revoked_at.is_(None))
         )
+        .unique()
+        .scalar()
     )
     if api_token is None or not api_token.user.active:
         return None

@@ -28,7 +28,12 @@ from marketplace.matches.schemas import (
     ReferralProblemsSchema,
     ReferralSchema,
 )
-from marketplace.matches.services import ReferralRefused, ReferralRequest, send_referrals
+from marketplace.matches.services import (
+    ASSESSMENT_TO_SEND,
+    ReferralRefused,
+    ReferralRequest,
+    send_referrals,
+)
 from marketplace.people.models import NeedsAssessment
 from marketplace.referrals.models import Referral
 
@@ -103,7 +108,9 @@ class Referrals(MethodView):
         join its waiting list. Sending the same ``idempotency_key`` again returns the
         referral already made (200) rather than making another.
         """
-        assessment = db.session.get(NeedsAssessment, payload["assessment_id"])
+        assessment = db.session.get(
+            NeedsAssessment, payload["assessment_id"], options=ASSESSMENT_TO_SEND
+        )
         if assessment is None or not can(current_user, "referral:create", assessment):
             return json_error(404, "There is no assessment with that id", field="assessment_id")
         request = ReferralRequest(

@@ -63,21 +63,25 @@ _SERVICES_SQL = text(
 )
 
 # Distance to a hidden location (a refuge) is rounded up to a whole kilometre, as search
-# does, so that comparing exact distances from several postcodes cannot locate it.
+# does, so that comparing exact distances from several postcodes cannot locate it. The
+# nearest location (exactly; the first by id when the person's place is unknown) is where
+# a referral made now is pinned.
 _NAMED_SQL = text(
     f"""
-    SELECT {_SERVICE_COLUMNS}, nearest.distance_m
+    SELECT {_SERVICE_COLUMNS}, nearest.distance_m, nearest.location_id
     FROM service s
     JOIN organisation o ON o.id = s.organisation_id
     LEFT JOIN LATERAL (
         SELECT min(
-            CASE WHEN l.hidden
-                 THEN ceil(ST_Distance(l.point, CAST(:point AS geography), false) / 1000) * 1000
-                 ELSE ST_Distance(l.point, CAST(:point AS geography), false)
-            END
-        ) AS distance_m
-        FROM service_location sl JOIN location l ON l.id = sl.location_id
-        WHERE sl.service_id = s.id AND CAST(:point AS geography) IS NOT NULL
+            CASE WHEN l.hidden THEN ceil(here.metres / 1000) * 1000 ELSE here.metres END
+        ) AS distance_m,
+        (array_agg(l.id ORDER BY here.metres NULLS LAST, l.id))[1] AS location_id
+        FROM service_location sl
+        JOIN location l ON l.id = sl.location_id
+        CROSS JOIN LATERAL (
+            SELECT ST_Distance(l.point, CAST(:point AS geography), false) AS metres
+        ) here
+        WHERE sl.service_id = s.id
     ) nearest ON true
     WHERE s.id = ANY(CAST(:service_ids AS int[]))
     ORDER BY s.id
@@ -184,11 +188,27 @@ def _metres(distance_km: float | None) -> float | None:
     return None if distance_km is None else distance_km * 1000
 
 
-def named_services(service_ids: Iterable[int], place: PersonPlace) -> list[CandidateService]:
+@dataclass(frozen=True)
+class NamedServices:
+    """Services asked for by id, as matching's candidates in id order, and each one's
+    location nearest the person (service id -> location id; absent: no location)."""
+
+    candidates: list[CandidateService]
+    nearest_location: dict[int, int]
+
+
+def named_services(service_ids: Iterable[int], place: PersonPlace) -> NamedServices:
     """These services as candidates whatever their status (for checking a referral the
-    referrer asked for by id), in id order; unknown ids are left out."""
+    referrer asked for by id), in id order; unknown ids are left out. One query."""
     ids = sorted(set(service_ids))
     if not ids:
-        return []
-    rows = db.session.execute(_NAMED_SQL, {"service_ids": ids, "point": place.ewkt}).mappings()
-    return _rows_to_candidates(rows)
+        return NamedServices([], {})
+    rows = list(
+        db.session.execute(_NAMED_SQL, {"service_ids": ids, "point": place.ewkt}).mappings()
+    )
+    return NamedServices(
+        candidates=_rows_to_candidates(rows),
+        nearest_location={
+            row["id"]: row["location_id"] for row in rows if row["location_id"] is not None
+        },
+    )

@@ -105,18 +105,37 @@ def is_listed(service: CandidateService) -> bool:
     return service.status != ServiceStatus.DRAFT and service.organisation_verified
 
 
+@dataclass(frozen=True)
+class CheckedServices:
+    """Named services checked and scored for an assessment, in id order, with each
+    one's location nearest the person (service id -> location id)."""
+
+    matches: list[Match]
+    nearest_location: dict[int, int]
+
+
+def check_services(
+    assessment: NeedsAssessment, service_ids: Iterable[int], place: PersonPlace | None = None
+) -> CheckedServices:
+    """The named services checked and scored for the assessment, whatever their status
+    (for "why not" and for checking a referral before it is sent). Pass the person's
+    ``place`` if it is already known."""
+    place = place or person_place(assessment.person_id)
+    facts = assessment_facts(assessment, place)
+    named = named_services(service_ids, place)
+    ranked = rank(facts, named.candidates, weights(), priors=platform_priors())
+    by_id = {match.service.service_id: match for match in ranked}
+    return CheckedServices(
+        matches=[by_id[service.service_id] for service in named.candidates],
+        nearest_location=named.nearest_location,
+    )
+
+
 def matches_for_services(
     assessment: NeedsAssessment, service_ids: Iterable[int], place: PersonPlace | None = None
 ) -> list[Match]:
-    """The named services checked and scored for the assessment, whatever their status,
-    in id order (for "why not" and for checking a referral before it is sent). Pass the
-    person's ``place`` if it is already known."""
-    place = place or person_place(assessment.person_id)
-    facts = assessment_facts(assessment, place)
-    services = named_services(service_ids, place)
-    ranked = rank(facts, services, weights(), priors=platform_priors())
-    by_id = {match.service.service_id: match for match in ranked}
-    return [by_id[service.service_id] for service in services]
+    """:func:`check_services` without the locations."""
+    return check_services(assessment, service_ids, place).matches
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flask import has_request_context
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -38,9 +38,8 @@ from marketplace.directory.models import Service
 from marketplace.extensions import db
 from marketplace.matches.facts import PersonPlace, person_place
 from marketplace.matches.queries import (
+    check_services,
     is_listed,
-    matches_for_services,
-    nearest_locations,
     open_referrals,
     suggested_reason,
 )
@@ -49,13 +48,18 @@ from marketplace.organisations.models import MembershipRole
 from marketplace.people.answers import matching_needs
 from marketplace.people.models import AssessmentStatus, NeedsAssessment
 from marketplace.people.queries import need_names
-from marketplace.referrals.models import Referral, ReferralState
+from marketplace.referrals.models import OPEN_STATES, Referral, ReferralState
 from marketplace.referrals.timeline import add_event
 from marketplace.template_globals import url_for_safe
 from marketplace.vocabulary import CapacityStatus
 from matching import Match, needs_met
+from search.sync import mark_for_reindex
 
 log = logging.getLogger(__name__)
+
+# What sending reads of the assessment (the person's facts and the assessed needs), to
+# load with it in one query: pass to ``db.session.get`` or ``get_or_404``.
+ASSESSMENT_TO_SEND = (joinedload(NeedsAssessment.person), joinedload(NeedsAssessment.needs))
 
 # No 0/O or 1/I: references are read out over the phone.
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -145,21 +149,50 @@ class _Replay(Exception):
     """A concurrent request with the same idempotency key committed first."""
 
 
-def _existing_by_key(referrer: User, keys: Sequence[str]) -> dict[str, Referral]:
-    if not keys:
-        return {}
-    found = db.session.scalars(
-        select(Referral).where(
-            Referral.referrer_id == referrer.id, Referral.idempotency_key.in_(keys)
+@dataclass(frozen=True)
+class _Earlier:
+    """Referrals already in the way of new ones: by idempotency key (this referrer's),
+    and the person's open referrals by service."""
+
+    by_key: dict[str, Referral]
+    open_by_service: dict[int, Referral]
+
+
+def _earlier_referrals(
+    requests: Sequence[ReferralRequest], referrer: User, person_id: int | None
+) -> _Earlier:
+    """The referrals made earlier with these requests' keys, and (given ``person_id``) the
+    person's open referrals to these services: one query for both."""
+    keys = [r.idempotency_key for r in requests]
+    ids = [r.service_id for r in requests]
+    by_key = and_(Referral.referrer_id == referrer.id, Referral.idempotency_key.in_(keys))
+    condition = by_key
+    if person_id is not None:
+        condition = or_(
+            by_key,
+            and_(
+                Referral.person_id == person_id,
+                Referral.service_id.in_(ids),
+                Referral.state.in_(OPEN_STATES),
+            ),
         )
+    found = list(db.session.scalars(select(Referral).where(condition)))
+    return _Earlier(
+        by_key={
+            r.idempotency_key: r
+            for r in found
+            if r.referrer_id == referrer.id and r.idempotency_key in keys
+        },
+        open_by_service={
+            r.service_id: r
+            for r in found
+            if r.person_id == person_id and r.service_id in ids and r.state in OPEN_STATES
+        },
     )
-    return {referral.idempotency_key: referral for referral in found}
 
 
-def _already_sent(requests: Sequence[ReferralRequest], referrer: User) -> dict[str, Referral]:
-    """Referrals already made for these requests' idempotency keys, by key. Raises
-    ReferralRefused if a key was used for a different service."""
-    existing = _existing_by_key(referrer, [r.idempotency_key for r in requests])
+def _already_sent(requests: Sequence[ReferralRequest], existing: dict[str, Referral]) -> None:
+    """Raises ReferralRefused if a key in ``existing`` was used for a different service."""
     problems = [
         Problem(
             "This idempotency key was already used for a referral to a different service",
@@ -172,7 +205,6 @@ def _already_sent(requests: Sequence[ReferralRequest], referrer: User) -> dict[s
     ]
     if problems:
         raise ReferralRefused(problems)
-    return existing
 
 
 def _check_assessment(assessment: NeedsAssessment, consent: bool) -> list[Problem]:
@@ -343,20 +375,30 @@ class _RaceLost(Exception):
 
 def _take_place(service: Service) -> bool:
     """Take one of the service's places if one is free: a single conditional UPDATE, so
-    concurrent referrals queue on the row and each sees the count the last one left."""
-    taken = db.session.execute(
-        update(Service)
-        .where(
-            Service.id == service.id,
-            Service.capacity.is_not(None),
-            Service.places_taken < Service.capacity,
+    concurrent referrals queue on the row and each sees the count the last one left.
+
+    A Core statement with the search index marked here: through the ORM session, the
+    search listener would first SELECT the rows the UPDATE may touch."""
+    session = db.session()
+    taken = (
+        session.connection()
+        .execute(
+            update(Service.__table__)
+            .where(
+                Service.__table__.c.id == service.id,
+                Service.__table__.c.capacity.is_not(None),
+                Service.__table__.c.places_taken < Service.__table__.c.capacity,
+            )
+            .values(places_taken=Service.__table__.c.places_taken + 1, updated_at=func.now())
+            .returning(Service.__table__.c.id)
         )
-        .values(places_taken=Service.places_taken + 1)
-        .returning(Service.id)
-        .execution_options(synchronize_session=False)
-    ).first()
+        .first()
+    )
     db.session.expire(service, ["places_taken"])
-    return taken is not None
+    if taken is None:
+        return False
+    mark_for_reindex(session, [service.id], "place taken")
+    return True
 
 
 def _no_places(service: Service) -> Problem:
@@ -414,10 +456,12 @@ def _announce(referral: Referral, service: Service, referrer: User, names: dict[
 
 @dataclass(frozen=True)
 class _Checked:
-    """A request that passed every check, with its defaults filled in."""
+    """A request that passed every check, with its defaults filled in, and the
+    service's location nearest the person (where the referral is pinned)."""
 
     request: ReferralRequest
     service: Service
+    location_id: int | None
 
 
 def _checked_requests(
@@ -425,18 +469,19 @@ def _checked_requests(
     requests: Sequence[ReferralRequest],
     place: PersonPlace,
     names: dict[str, str],
+    already: dict[int, Referral],
 ) -> list[_Checked]:
     """Every request checked against the assessment and the services as they are now.
     Raises ReferralRefused with every problem found."""
     ids = [r.service_id for r in requests]
-    matches = {m.service.service_id: m for m in matches_for_services(assessment, ids, place)}
+    named = check_services(assessment, ids, place)
+    matches = {m.service.service_id: m for m in named.matches}
     services = {
         s.id: s
         for s in db.session.scalars(
             select(Service).where(Service.id.in_(ids)).options(joinedload(Service.organisation))
         )
     }
-    already = open_referrals(assessment.person_id, ids)
     assessed = matching_needs(assessment)
     checked, problems = [], []
     for request in requests:
@@ -447,7 +492,7 @@ def _checked_requests(
             request, match, service, assessed, already.get(request.service_id)
         )
         if service is not None:
-            checked.append(_Checked(request, service))
+            checked.append(_Checked(request, service, named.nearest_location.get(service.id)))
     if problems:
         raise ReferralRefused(problems)
     return checked
@@ -459,27 +504,24 @@ def _write(
     *,
     referrer: User,
     contact_preference: str,
-    place: PersonPlace,
     names: dict[str, str],
 ) -> dict[int, Referral]:
     """Insert the referrals, take their places, and record them, all in one savepoint
     that is rolled back if any of it fails. Returns them by service id."""
-    locations = nearest_locations([c.service.id for c in checked], place)
     now = utcnow()
     made: dict[int, Referral] = {}
     with db.session.begin_nested():
-        for request, service in sorted(
-            ((c.request, c.service) for c in checked), key=lambda pair: pair[1].id
+        for request, service, location_id in sorted(
+            ((c.request, c.service, c.location_id) for c in checked), key=lambda c: c[1].id
         ):
             waiting = _wants_waiting_list(service, request)
-            pin = locations.get(service.id)
             made[service.id] = Referral(
                 reference=new_reference(),
                 person_id=assessment.person_id,
                 assessment_id=assessment.id,
                 service=service,
                 organisation=service.organisation,
-                location_id=pin.location_id if pin else None,
+                location_id=location_id,
                 referrer_id=referrer.id,
                 agency_id=referrer.agency_id,
                 state=ReferralState.SENT,
@@ -556,7 +598,9 @@ def send_referrals(
         raise ReferralRefused(
             [Problem("Select at least one service to refer to", code="needs", field="service")]
         )
-    existing = _already_sent(requests, referrer)
+    earlier = _earlier_referrals(requests, referrer, assessment.person_id)
+    existing = earlier.by_key
+    _already_sent(requests, existing)
     todo = [r for r in requests if r.idempotency_key not in existing]
     if not todo:
         return SentReferrals([existing[r.idempotency_key] for r in requests], replayed=True)
@@ -570,21 +614,21 @@ def send_referrals(
 
     place = person_place(assessment.person_id)
     names = need_names()
-    checked = _checked_requests(assessment, todo, place, names)
+    checked = _checked_requests(assessment, todo, place, names, earlier.open_by_service)
     try:
         made = _write_with_fresh_references(
             assessment,
             checked,
             referrer=referrer,
             contact_preference=contact_preference,
-            place=place,
             names=names,
         )
     except _RaceLost:
         raise _already_referred_now(assessment, checked) from None
     except _Replay:
         # The same keys were sent at the same moment and that request committed first.
-        existing = _already_sent(requests, referrer)
+        existing = _earlier_referrals(requests, referrer, None).by_key
+        _already_sent(requests, existing)
         if all(r.idempotency_key in existing for r in requests):
             return SentReferrals([existing[r.idempotency_key] for r in requests], replayed=True)
         raise ReferralRefused(

@@ -19,7 +19,7 @@ from marketplace.extensions import db
 from marketplace.jobs import commit
 from marketplace.matches import queries
 from marketplace.matches.forms import confirm_form_class
-from marketplace.matches.services import ReferralRefused, send_referrals
+from marketplace.matches.services import ASSESSMENT_TO_SEND, ReferralRefused, send_referrals
 from marketplace.people.models import AssessmentStatus, NeedsAssessment
 from marketplace.people.queries import need_names
 from marketplace.referrals.models import Referral
@@ -133,7 +133,9 @@ def why(assessment_id: int, service_id: int) -> str:
 @requires("referral:create")
 def confirm(assessment_id: int) -> str | Response | tuple[str, int]:
     """Confirm and send referrals to the services named in ``?service=`` (one or more)."""
-    assessment = get_or_404(NeedsAssessment, assessment_id, "referral:create")
+    assessment = get_or_404(
+        NeedsAssessment, assessment_id, "referral:create", options=ASSESSMENT_TO_SEND
+    )
     service_ids = list(dict.fromkeys(request.args.getlist("service", type=int)))
     if not service_ids:
         flash("Select at least one service to refer to.", "error")

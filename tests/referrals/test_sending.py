@@ -7,7 +7,7 @@ import re
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from marketplace.accounts.models import User
 from marketplace.audit.models import AuditEvent
@@ -17,10 +17,15 @@ from marketplace.notifications.models import OutboxMessage
 from marketplace.people.models import AssessmentStatus, NeedsAssessment
 from marketplace.referrals.models import Referral, ReferralEvent, ReferralState
 from marketplace.vocabulary import CapacityStatus
+from search import sync
+from search.models import IndexOutbox
 from tests.factories import (
     AssessmentFactory,
+    LocationFactory,
+    OrganisationFactory,
     PersonFactory,
     ReferralFactory,
+    ServiceFactory,
     point,
     provider_user,
     service_at,
@@ -134,6 +139,39 @@ def test_refer_then_send_makes_a_sent_referral_with_its_record_in_one_go(
     assert email.personalisation["reference"] == referral.reference
     sent_page = referrer_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Referral sent" in sent_page and referral.reference in sent_page
+
+
+def test_the_referral_is_pinned_to_the_services_location_nearest_the_person(
+    referrer_client: FlaskClient, assessment: NeedsAssessment
+) -> None:
+    organisation = OrganisationFactory()
+    far = LocationFactory(organisation=organisation, point=point(*READING))
+    near = LocationFactory(organisation=organisation, point=point(*CAMDEN))
+    service = ServiceFactory(
+        organisation=organisation, at=[far, near], need_codes=["accommodation"], capacity=5
+    )
+
+    url, form = _open(referrer_client, assessment, service)
+    referrer_client.post(url, data=form)
+
+    assert db.session.scalar(select(Referral.location_id)) == near.id
+
+
+def test_taking_a_place_marks_the_service_for_the_search_index(
+    referrer_client: FlaskClient, assessment: NeedsAssessment
+) -> None:
+    with_places = service_at(*CAMDEN, need_codes=["accommodation"], capacity=5)
+    uncounted = service_at(*CAMDEN, need_codes=["ete"], capacity=None)
+    # As if the services had been committed earlier: a transaction marks a service once.
+    db.session.execute(delete(IndexOutbox))
+    sync._forget(db.session())
+
+    for service in (with_places, uncounted):
+        url, form = _open(referrer_client, assessment, service)
+        assert referrer_client.post(url, data=form).status_code == 302
+
+    marked = db.session.execute(select(IndexOutbox.service_id, IndexOutbox.reason)).all()
+    assert marked == [(with_places.id, "place taken")]
 
 
 def test_a_double_submit_makes_exactly_one_referral(
@@ -473,13 +511,16 @@ def test_a_colleagues_referral_made_a_moment_ago_is_caught_by_the_database(
     theirs = ReferralFactory(person=assessment.person, service=service)
     # As if the colleague's referral committed between our check and our insert: the
     # check sees nothing, the database sees it.
-    real = services.open_referrals
-    answers = [{}]
-    monkeypatch.setattr(
-        services,
-        "open_referrals",
-        lambda person_id, ids: answers.pop() if answers else real(person_id, ids),
-    )
+    real = services._earlier_referrals
+    blind = [True]
+
+    def earlier_but_blind_once(*args: object) -> services._Earlier:
+        found = real(*args)  # type: ignore[arg-type]
+        if blind.pop() if blind else False:
+            return services._Earlier(found.by_key, open_by_service={})
+        return found
+
+    monkeypatch.setattr(services, "_earlier_referrals", earlier_but_blind_once)
 
     with pytest.raises(ReferralRefused) as refused:
         _send(assessment, referrer, service, "race-lost-1")
