@@ -24,10 +24,10 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from flask import has_request_context
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Table, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -380,20 +380,18 @@ def _take_place(service: Service) -> bool:
     A Core statement with the search index marked here: through the ORM session, the
     search listener would first SELECT the rows the UPDATE may touch."""
     session = db.session()
-    taken = (
-        session.connection()
-        .execute(
-            update(Service.__table__)
-            .where(
-                Service.__table__.c.id == service.id,
-                Service.__table__.c.capacity.is_not(None),
-                Service.__table__.c.places_taken < Service.__table__.c.capacity,
-            )
-            .values(places_taken=Service.__table__.c.places_taken + 1, updated_at=func.now())
-            .returning(Service.__table__.c.id)
+    table = cast(Table, Service.__table__)
+    result = session.connection().execute(
+        update(table)
+        .where(
+            table.c.id == service.id,
+            table.c.capacity.is_not(None),
+            table.c.places_taken < table.c.capacity,
         )
-        .first()
+        .values(places_taken=table.c.places_taken + 1, updated_at=func.now())
+        .returning(table.c.id)
     )
+    taken = result.first()
     db.session.expire(service, ["places_taken"])
     if taken is None:
         return False
