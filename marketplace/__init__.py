@@ -7,6 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
+import orjson
 from flask import Flask, request
 from jinja2 import (
     ChoiceLoader,
@@ -15,12 +16,14 @@ from jinja2 import (
     PackageLoader,
     PrefixLoader,
 )
+from psycopg.types.json import set_json_loads
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from marketplace.config import ConfigurationError, load_config
 from marketplace.extensions import api as smorest_api
 from marketplace.extensions import csrf, db, limiter, login_manager, migrate, wtforms_helpers
+from marketplace.json_provider import OrjsonProvider
 from marketplace.templating import TemplateEnvironment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +46,7 @@ def create_app(config_name: str | None = None) -> Flask:
     except ConfigurationError as error:
         sys.exit(f"Pathways cannot start: {error}")
 
+    app.json = OrjsonProvider(app)
     app.jinja_environment = TemplateEnvironment  # before anything creates app.jinja_env
     _configure_templates(app)
     _init_extensions(app)
@@ -104,6 +108,9 @@ def _configure_templates(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     import marketplace.models  # noqa: F401  (the whole schema, for Alembic)
+
+    # json and jsonb columns (search answers arrive as JSON documents) decoded by orjson.
+    set_json_loads(orjson.loads)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))

@@ -37,10 +37,11 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from statements import capture_statements, replay  # noqa: E402  (scripts/bench)
 
 BATCH = 100_000
 TARGET_P95_MS = 30.0
@@ -294,39 +295,6 @@ def signed_in_client(app, user_id: int):  # noqa: ANN001, ANN201
         session["_user_id"] = str(user_id)
         session["_fresh"] = True
     return client
-
-
-def capture_statements(app, client, path: str) -> list[tuple[str, object]]:  # noqa: ANN001
-    """Every statement (with its parameters) one request for ``path`` sends, in order,
-    preceded by the pre-ping the pool sends when the request checks out a connection."""
-    from marketplace.extensions import db
-
-    with app.app_context():
-        engine = db.engine
-    captured: list[tuple[str, object]] = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
-        captured.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        assert client.get(path).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
-    if engine.pool._pre_ping:
-        captured.insert(0, ("SELECT 1", None))
-    return captured
-
-
-def replay(raw, statements: list[tuple[str, object]]) -> None:  # noqa: ANN001
-    """Run ``statements`` in one transaction and fetch every row, as the request does."""
-    cursor = raw.cursor()
-    for statement, parameters in statements:
-        cursor.execute(statement, parameters)
-        if cursor.description:
-            cursor.fetchall()
-    cursor.close()
-    raw.rollback()
 
 
 def python_calls(client, path: str, requests: int = 20) -> float:  # noqa: ANN001
