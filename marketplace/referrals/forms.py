@@ -9,6 +9,7 @@ import enum
 import re
 from collections.abc import Sequence
 from datetime import datetime, time
+from typing import Any
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -267,9 +268,17 @@ class CorrectAttendanceForm(FlaskForm):
     )
     submit = SubmitField("Correct attendance", widget=GovSubmitInput())
 
-    def validate_absence_reason(self, field: RadioField) -> None:
-        if self.status.data == "did_not_attend" and not field.data:
-            raise ValidationError("Select why the person did not attend")
+    def validate(self, extra_validators: Any = None) -> bool:
+        # A field-level check on absence_reason would never run: Optional() stops its
+        # chain when it is empty, which is exactly when it is needed.
+        valid = super().validate(extra_validators)
+        if self.status.data == "did_not_attend" and not self.absence_reason.data:
+            self.absence_reason.errors = [
+                *self.absence_reason.errors,
+                "Select why the person did not attend",
+            ]
+            return False
+        return valid
 
     def validate_reason(self, field: TextAreaField) -> None:
         if not (field.data or "").strip():

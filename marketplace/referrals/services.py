@@ -378,8 +378,8 @@ def correction_refused(referral: Referral, appointment: Appointment) -> str | No
     """Why the attendance of ``appointment`` cannot be corrected now, or None if it can."""
     if referral.state not in BOOKABLE_STATES:
         return (
-            f"Referral {referral.reference} is {label(referral.state).lower()}, "
-            "so its attendance can no longer be corrected."
+            f"Referral {referral.reference} is {label(referral.state).lower()}: attendance "
+            "can be corrected only while a referral is accepted or in progress."
         )
     if not appointment.attendance_recorded:
         return (
