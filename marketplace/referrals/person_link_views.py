@@ -28,9 +28,9 @@ blueprint = Blueprint("person_link", __name__, url_prefix="/p")
 LINK_RATE_LIMIT = "60 per minute"
 
 PERSON_SHARING_HINT = (
-    "People who refer others to this service, and other services, will see it with the month "
-    "and your rating, but not your name. Do not include your name, anyone else's, or any "
-    "details that could identify you or anyone else."
+    "Professionals who refer people to services, and staff at services, will see it with "
+    "the month and your rating, but not your name. Do not include your name, anyone "
+    "else's, or any details that could identify you or anyone else."
 )
 
 

@@ -359,6 +359,7 @@ def test_the_provider_corrects_through_the_page(client: FlaskClient, accepted: S
     detail = client.get(f"/referrals/{accepted.referral.id}").get_data(as_text=True)
     assert "Attendance corrected" in detail
     assert f"to attended by Pat Provider: {REASON}" in detail
+    assert "Corrected (see the timeline)" in detail
 
 
 def test_the_page_shows_errors_for_bad_input(client: FlaskClient, accepted: Sides) -> None:

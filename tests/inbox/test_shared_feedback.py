@@ -306,7 +306,7 @@ def test_the_ratings_page_says_what_is_shared_and_that_a_reply_is_public(
     )
     sign_in(client, completed.provider.email)
     page = client.get("/referrals/ratings").get_data(as_text=True)
-    assert "Shared on the service's page" in page
+    assert "Shared</strong> on the service's page" in page
     assert "Not shared" in page
     assert "Your reply will be public on the service's page." in page
 
@@ -361,6 +361,11 @@ def test_an_admin_hides_a_comment_and_its_reply_and_nothing_is_deleted(
     assert "No one has shared a comment about this service yet." in page
     # The rating still counts: hiding moderates words, not ratings.
     assert "from 1 rating" in page
+
+    switch_user(client, completed.provider.email)
+    ratings = client.get("/referrals/ratings").get_data(as_text=True)
+    assert "Hidden</strong> from the service's page" in ratings
+    assert "Names a member of staff" in ratings
 
 
 def test_hiding_needs_a_reason(client: FlaskClient, shared: Feedback) -> None:
