@@ -143,6 +143,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.notifications.views import blueprint as notifications
     from marketplace.pages import blueprint as pages
     from marketplace.people.views import blueprint as people
+    from marketplace.referrals.moderation_views import blueprint as feedback_admin
     from marketplace.referrals.person_link_views import blueprint as person_link
     from marketplace.referrals.views import blueprint as referrals
     from marketplace.service_search.views import blueprint as search_pages
@@ -158,6 +159,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(referrals)
     app.register_blueprint(person_link)
     app.register_blueprint(notifications)
+    app.register_blueprint(feedback_admin)
     app.register_blueprint(search_pages)
 
 

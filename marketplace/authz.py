@@ -65,6 +65,11 @@ GRANTS: dict[str, set[Actor]] = {
     "appointment:manage": PROVIDERS,
     "feedback:give": PROVIDERS | {Actor.REFERRER},
     "feedback:reply": {Actor.PROVIDER_ADMIN},
+    # Reading the comments shared on a service's page: the people who choose services and
+    # the providers who answer them. Commissioners see aggregates only (the rating), as
+    # they never see free text that could carry personal data.
+    "feedback:read_shared": PROVIDERS | {Actor.REFERRER, Actor.PLATFORM_ADMIN},
+    "feedback:moderate": {Actor.PLATFORM_ADMIN},
     "rating:view": PROVIDERS,
     "compliance:decide": {Actor.REFERRER},
     # Oversight.

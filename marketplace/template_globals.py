@@ -23,6 +23,7 @@ NAVIGATION: list[tuple[str, str, str]] = [
     ("Referrals", "referrals.index", "referral:view"),
     ("Services", "onboarding.services", "service:edit"),
     ("Organisations", "onboarding.verification_queue", "organisation:verify"),
+    ("Shared comments", "feedback_admin.index", "feedback:moderate"),
     ("Coverage", "coverage.index", "coverage:view"),
 ]
 

@@ -13,7 +13,7 @@ from marketplace.extensions import db
 from marketplace.notifications.models import OutboxMessage, OutboxStatus
 from marketplace.organisations import queries as organisation_queries
 from marketplace.organisations.models import Organisation, VerificationStatus
-from marketplace.referrals.models import OPEN_STATES, Referral, ReferralState
+from marketplace.referrals.models import OPEN_STATES, Feedback, Referral, ReferralState
 
 
 def platform_summary() -> dict[str, Any]:
@@ -31,6 +31,11 @@ def platform_summary() -> dict[str, Any]:
             select(func.count())
             .select_from(Service)
             .where(Service.status == ServiceStatus.PUBLISHED)
+        ),
+        "shown_comments": db.session.scalar(
+            select(func.count())
+            .select_from(Feedback)
+            .where(Feedback.shared, Feedback.hidden_at.is_(None))
         ),
         "undelivered_messages": db.session.scalar(
             select(func.count())

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, make_response, render_template, request
+from flask_login import current_user
 
-from marketplace.authz import public
+from marketplace.authz import can, public
 from marketplace.directory import queries
+from marketplace.referrals import queries as referral_queries
+from marketplace.referrals.ratings import service_rating
 
 blueprint = Blueprint("directory", __name__, url_prefix="/directory")
 
@@ -45,21 +48,40 @@ def organisation(organisation_id: int) -> str:
 
 @blueprint.get("/services/<int:service_id>")
 @public
-def service(service_id: int) -> str:
+def service(service_id: int) -> Response:
+    """A service's page: what it offers, where, and its smoothed rating for everyone.
+
+    Signed-in referrers, providers and platform admins (``feedback:read_shared``) also
+    read "What people said": the comments their authors chose to share, with the
+    provider's replies. Anonymous visitors and commissioners see the rating and how many
+    ratings only: free text can carry personal data however carefully it is written, so
+    it stays behind sign-in and with the people who choose and provide services. This is
+    also the page the referrer's search and matches link to.
+    """
     found = queries.public_service(service_id)
     if found is None:
         abort(404)
     shown = [location for location in found.locations if not location.hidden]
     hidden = [location for location in found.locations if location.hidden]
-    return render_template(
-        "directory/service.html",
-        service=found,
-        organisation=found.organisation,
-        points=queries.map_points(shown),
-        hidden_locations=hidden,
-        tile_url=current_app.config["MAP_TILE_URL"],
-        tile_attribution=current_app.config["MAP_TILE_ATTRIBUTION"],
+    reads_comments = can(current_user, "feedback:read_shared")
+    page = request.args.get("page", 1, type=int) or 1
+    response = make_response(
+        render_template(
+            "directory/service.html",
+            service=found,
+            organisation=found.organisation,
+            points=queries.map_points(shown),
+            hidden_locations=hidden,
+            rating=service_rating(found.rating_sum, found.rating_count),
+            comments=referral_queries.shared_comments(found, page) if reads_comments else None,
+            tile_url=current_app.config["MAP_TILE_URL"],
+            tile_attribution=current_app.config["MAP_TILE_ATTRIBUTION"],
+        )
     )
+    # The same address shows comments to some users and not others: never from a cache.
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.add("Cookie")
+    return response
 
 
 @blueprint.app_template_global("points_json")

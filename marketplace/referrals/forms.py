@@ -9,10 +9,12 @@ import enum
 import re
 from collections.abc import Sequence
 from datetime import datetime, time
+from typing import Any
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
+    GovCheckboxInput,
     GovDateInput,
     GovRadioInput,
     GovSelect,
@@ -21,6 +23,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import (
+    BooleanField,
     DateField,
     IntegerField,
     RadioField,
@@ -41,6 +44,7 @@ from marketplace.referrals.lifecycle import (
     WithdrawReason,
 )
 from marketplace.referrals.models import AppointmentMode, ComplianceDecision
+from marketplace.referrals.ratings import RATING_WORDS
 from marketplace.referrals.services import ABSENCE_LABELS, DECISION_LABELS, AbsenceReason
 from marketplace.referrals.sla import LONDON
 
@@ -206,17 +210,18 @@ class CancelAppointmentForm(FlaskForm):
     submit = SubmitField("Cancel appointment", widget=GovSubmitInput())
 
 
+ATTENDANCE_STATUS_CHOICES: list[tuple[object, str]] = [
+    ("attended", "Attended"),
+    ("late", "Attended, but late"),
+    ("did_not_attend", "Did not attend"),
+]
+
+
 class AttendanceForm(FlaskForm):
     status = RadioField(
         "Did the person attend?",
         widget=GovRadioInput(),
-        choices=options(
-            [
-                ("attended", "Attended"),
-                ("late", "Attended, but late"),
-                ("did_not_attend", "Did not attend"),
-            ]
-        ),
+        choices=options(ATTENDANCE_STATUS_CHOICES),
         validators=[InputRequired(message="Select whether the person attended")],
     )
     absence_reason = RadioField(
@@ -237,6 +242,49 @@ class AttendanceForm(FlaskForm):
             raise ValidationError("Select why the person did not attend")
 
 
+class CorrectAttendanceForm(FlaskForm):
+    """Correcting an attendance already recorded: what it should be, and why."""
+
+    status = RadioField(
+        "What should the attendance be?",
+        widget=GovRadioInput(),
+        choices=options(ATTENDANCE_STATUS_CHOICES),
+        validators=[InputRequired(message="Select whether the person attended")],
+    )
+    absence_reason = RadioField(
+        "Why did they not attend?",
+        widget=GovRadioInput(),
+        choices=options([(reason.value, ABSENCE_LABELS[reason]) for reason in AbsenceReason]),
+        validators=[Optional()],
+    )
+    reason = TextAreaField(
+        "Why are you correcting this?",
+        widget=GovCharacterCount(),
+        description="The referrer will see this, and it stays on the referral's timeline.",
+        validators=[
+            InputRequired(message="Enter why you are correcting the attendance"),
+            Length(max=1000, message="Reason must be 1000 characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Correct attendance", widget=GovSubmitInput())
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        # A field-level check on absence_reason would never run: Optional() stops its
+        # chain when it is empty, which is exactly when it is needed.
+        valid = super().validate(extra_validators)
+        if self.status.data == "did_not_attend" and not self.absence_reason.data:
+            self.absence_reason.errors = [
+                *self.absence_reason.errors,
+                "Select why the person did not attend",
+            ]
+            return False
+        return valid
+
+    def validate_reason(self, field: TextAreaField) -> None:
+        if not (field.data or "").strip():
+            raise ValidationError("Enter why you are correcting the attendance")
+
+
 class MessageForm(FlaskForm):
     body = TextAreaField(
         "Send a message",
@@ -251,11 +299,7 @@ class MessageForm(FlaskForm):
 
 
 RATING_CHOICES: list[tuple[object, str]] = [
-    ("5", "5 – Very good"),
-    ("4", "4 – Good"),
-    ("3", "3 – Neither good nor poor"),
-    ("2", "2 – Poor"),
-    ("1", "1 – Very poor"),
+    (str(rating), f"{rating} – {words}") for rating, words in RATING_WORDS.items()
 ]
 
 
@@ -277,6 +321,26 @@ class FeedbackForm(FlaskForm):
     submit = SubmitField("Send feedback", widget=GovSubmitInput())
 
 
+class SharedFeedbackForm(FeedbackForm):
+    """Feedback from those whose rating rates the service (referrers and the person
+    referred), who may share their comment on the service's page. Not shared unless
+    they tick the box."""
+
+    shared = BooleanField(
+        "Share this comment on the service's page",
+        widget=GovCheckboxInput(),
+        description=(
+            "Referrers and providers who are signed in will see it, with the month and your "
+            "rating but not your name. Do not include names or any details that could "
+            "identify you or anyone else."
+        ),
+    )
+
+    def validate_comments(self, field: TextAreaField) -> None:
+        if self.shared.data and not (field.data or "").strip():
+            raise ValidationError("Enter a comment to share it on the service's page")
+
+
 class ComplianceForm(FlaskForm):
     decision = RadioField(
         "What have you decided?",
@@ -296,13 +360,33 @@ class ReplyForm(FlaskForm):
     reply = TextAreaField(
         "Your public reply",
         widget=GovCharacterCount(),
-        description="You can reply once. Referrers will see it next to the comment.",
+        description="You can reply once, and you cannot change it afterwards. Your reply "
+        "is public: it appears beneath the comment wherever the comment is shown, including "
+        "the service's page when the comment is shared there.",
         validators=[
             InputRequired(message="Enter your reply"),
             Length(max=2000, message="Reply must be 2000 characters or fewer"),
         ],
     )
     submit = SubmitField("Publish reply", widget=GovSubmitInput())
+
+
+class HideFeedbackForm(FlaskForm):
+    reason = TextAreaField(
+        "Why are you hiding this comment?",
+        widget=GovCharacterCount(),
+        description="For example, 'Names a member of staff'. Kept with the comment and in the "
+        "audit log.",
+        validators=[
+            InputRequired(message="Enter why you are hiding this comment"),
+            Length(max=1000, message="Reason must be 1000 characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Hide comment", widget=GovSubmitInput())
+
+    def validate_reason(self, field: TextAreaField) -> None:
+        if not (field.data or "").strip():
+            raise ValidationError("Enter why you are hiding this comment")
 
 
 class RearrangeForm(FlaskForm):

@@ -26,6 +26,7 @@ from marketplace.referrals.lifecycle import LifecycleError
 from marketplace.referrals.models import Appointment, Referral
 from marketplace.referrals.schemas import (
     AppointmentSchema,
+    AttendanceCorrectionSchema,
     AttendanceSchema,
     CancelAppointmentSchema,
     CancelSchema,
@@ -236,6 +237,34 @@ def record_attendance(body: dict[str, Any], referral_id: int, appointment_id: in
     )
 
 
+@blueprint.route(
+    "/<int:referral_id>/appointments/<int:appointment_id>/attendance/correction",
+    methods=["POST"],
+)
+@requires("appointment:manage")
+@blueprint.arguments(AttendanceCorrectionSchema)
+@blueprint.response(200, AppointmentSchema)
+@_documented_with_body
+def correct_attendance(body: dict[str, Any], referral_id: int, appointment_id: int) -> Any:
+    """Correct an attendance recorded wrongly, with a reason, while the referral is
+    accepted or in progress. The original stays on the timeline; the service's
+    attendance figures follow; an undecided non-compliance alert that falls below the
+    threshold is withdrawn (a decided one stays, and the referrer is asked to review it);
+    a new unexplained absence may raise an alert; the referral's state never moves back.
+    409 when nothing has been recorded yet or the referral is closed; 422 for a bad
+    choice, a missing reason, or a correction that changes nothing."""
+    appointment = _appointment(referral_id, appointment_id)
+    return _run(
+        lambda: services.correct_attendance(
+            appointment,
+            _user(),
+            status=body["status"],
+            absence_reason=body["absence_reason"],
+            reason=body["reason"],
+        )
+    )
+
+
 @blueprint.route("/<int:referral_id>/messages", methods=["POST"])
 @requires("referral:message")
 @blueprint.arguments(MessageSchema)
@@ -256,11 +285,16 @@ def post_message(body: dict[str, Any], referral_id: int) -> Any:
 @blueprint.response(201, FeedbackSchema)
 @_documented_with_body
 def give_feedback(body: dict[str, Any], referral_id: int) -> Any:
-    """Rate a completed referral 1-5, once per side."""
+    """Rate a completed referral 1-5, once per side. A referrer may share the comment on
+    the service's page (``shared``, off unless asked for)."""
     return _transition(
         referral_id,
         "feedback:give",
         lambda r: services.give_feedback(
-            r, actor=_user(), rating=body["rating"], comments=body["comments"]
+            r,
+            actor=_user(),
+            rating=body["rating"],
+            comments=body["comments"],
+            shared=body["shared"],
         ),
     )

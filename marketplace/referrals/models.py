@@ -259,13 +259,37 @@ class FeedbackAuthor(enum.StrEnum):
 
 
 class Feedback(Model):
-    """One side's rating of a referral (the three sides make the 360° view)."""
+    """One side's rating of a referral (the three sides make the 360° view).
+
+    A referrer or the person referred may share their comment on the service's page
+    (``shared``), where signed-in referrers and providers read it without who wrote it.
+    A platform admin may hide a shared comment (``hidden_*``): the row stays, it and the
+    provider's reply leave the service's page.
+    """
 
     __tablename__ = "feedback"
     __table_args__ = (
         CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
         UniqueConstraint(
             "referral_id", "author_kind", "appointment_id", postgresql_nulls_not_distinct=True
+        ),
+        # The provider's rating rates the referral, not its own service: never shared. A
+        # shared rating without a comment would have nothing to show.
+        CheckConstraint(
+            "NOT shared OR (author_kind IN ('referrer', 'person') AND comments <> '')",
+            name="shared_by_raters_with_comments",
+        ),
+        CheckConstraint(
+            "hidden_at IS NULL OR (shared AND hidden_reason IS NOT NULL)",
+            name="hidden_when_shared_with_reason",
+        ),
+        # The service page's "What people said": newest first, shown comments only.
+        Index(
+            "ix_feedback_shown_by_service",
+            "service_id",
+            "created_at",
+            "id",
+            postgresql_where=text("shared AND hidden_at IS NULL"),
         ),
     )
 
@@ -281,9 +305,19 @@ class Feedback(Model):
     comments: Mapped[str] = mapped_column(Text, default="", server_default="")
     provider_reply: Mapped[str | None] = mapped_column(Text)
     replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    shared: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    hidden_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     referral: Mapped[Referral] = relationship()
+    service: Mapped[Service] = relationship()
+    hidden_by: Mapped[User | None] = relationship(foreign_keys=[hidden_by_id])
+
+    @property
+    def shown_on_service_page(self) -> bool:
+        return self.shared and self.hidden_at is None
 
 
 class Message(Model):
@@ -327,9 +361,20 @@ class ComplianceDecision(enum.StrEnum):
 
 
 class ComplianceAlert(Model):
-    """Raised after repeated unexplained non-attendance; the referrer records a decision."""
+    """Raised after repeated unexplained non-attendance; the referrer records a decision.
+
+    An alert is open while it has neither a decision nor ``withdrawn_at``. It is withdrawn
+    when a corrected attendance brings the unexplained absences below the threshold before
+    the referrer decided; a decided alert is never withdrawn.
+    """
 
     __tablename__ = "compliance_alert"
+    __table_args__ = (
+        CheckConstraint(
+            "withdrawn_at IS NULL OR (decision IS NULL AND withdrawn_reason IS NOT NULL)",
+            name="withdrawn_undecided_with_reason",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     referral_id: Mapped[int] = mapped_column(
@@ -343,8 +388,15 @@ class ComplianceAlert(Model):
     decision_notes: Mapped[str | None] = mapped_column(Text)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
 
     referral: Mapped[Referral] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        """Waiting for the referrer's decision (not decided, not withdrawn)."""
+        return self.decision is None and self.withdrawn_at is None
 
 
 class ReminderSent(Model):

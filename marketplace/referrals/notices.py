@@ -104,3 +104,10 @@ def describe_time(moment: Any) -> str:
 
     local = moment.astimezone(LONDON)
     return local.strftime("%A %-d %B %Y at %-I:%M%p").replace("AM", "am").replace("PM", "pm")
+
+
+def describe_day(moment: Any) -> str:
+    """A day as people in England and Wales read it: "3 March 2026"."""
+    from marketplace.referrals.sla import LONDON
+
+    return str(moment.astimezone(LONDON).strftime("%-d %B %Y"))

@@ -18,7 +18,7 @@ from marketplace.database import utcnow
 from marketplace.extensions import db, limiter
 from marketplace.jobs import commit
 from marketplace.referrals import person_links, services
-from marketplace.referrals.forms import ActionForm, FeedbackForm, RearrangeForm
+from marketplace.referrals.forms import ActionForm, RearrangeForm, SharedFeedbackForm
 from marketplace.referrals.lifecycle import LifecycleError
 from marketplace.referrals.models import AppointmentStatus, FeedbackAuthor, ReferralState
 from marketplace.referrals.person_links import LinkProblem
@@ -26,6 +26,12 @@ from marketplace.referrals.person_links import LinkProblem
 blueprint = Blueprint("person_link", __name__, url_prefix="/p")
 
 LINK_RATE_LIMIT = "60 per minute"
+
+PERSON_SHARING_HINT = (
+    "Professionals who refer people to services, and staff at services, will see it with "
+    "the month and your rating, but not your name. Do not include your name, anyone "
+    "else's, or any details that could identify you or anyone else."
+)
 
 
 @blueprint.after_request
@@ -161,8 +167,9 @@ def feedback(token: str) -> Any:
     @_with_link
     def act(link: Any, token: str) -> Any:
         referral = link.referral
-        form = FeedbackForm()
+        form = SharedFeedbackForm()
         form.rating.label.text = "How would you rate the help you got?"
+        form.shared.description = PERSON_SHARING_HINT
         if form.validate_on_submit():
             try:
                 services.give_feedback(
@@ -170,6 +177,7 @@ def feedback(token: str) -> Any:
                     author_kind=FeedbackAuthor.PERSON,
                     rating=int(form.rating.data or 0),
                     comments=form.comments.data or "",
+                    shared=bool(form.shared.data),
                 )
             except LifecycleError as error:
                 db.session.rollback()

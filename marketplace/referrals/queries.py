@@ -42,7 +42,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, array
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import Role, User
 from marketplace.agencies.models import Agency
@@ -62,7 +62,8 @@ from marketplace.referrals.models import (
     ReferralEvent,
     ReferralState,
 )
-from marketplace.referrals.sla import overdue_cutoff
+from marketplace.referrals.ratings import RATING_WORDS
+from marketplace.referrals.sla import LONDON, overdue_cutoff
 from marketplace.taxonomy.models import Need
 
 PAGE_SIZE = 25
@@ -463,7 +464,11 @@ def _open_alerts_column() -> Any:
     alert = ComplianceAlert.__table__.c
     return (
         select(func.count())
-        .where(alert.referral_id == Referral.__table__.c.id, alert.decision.is_(None))
+        .where(
+            alert.referral_id == Referral.__table__.c.id,
+            alert.decision.is_(None),
+            alert.withdrawn_at.is_(None),
+        )
         .scalar_subquery()
         .label("open_alerts")
     )
@@ -618,6 +623,94 @@ def services_rated(user: User) -> list[Service]:
             .order_by(Service.name)
         )
     )
+
+
+# Who gave a shared comment, as the service page says it: a kind, never a name.
+SHARED_AUTHOR_LABELS = {
+    FeedbackAuthor.REFERRER: "A referrer",
+    FeedbackAuthor.PERSON: "The person referred",
+}
+SHARED_PAGE_SIZE = 10
+
+
+@dataclass(frozen=True)
+class SharedComment:
+    """One comment as the service page shows it. Only these fields reach the template:
+    no names, no referral reference, nothing about the person."""
+
+    author: str  # "A referrer", "The person referred"
+    month: str  # "March 2026": not the exact date, which could point to one referral
+    rating: int
+    rating_words: str  # "Good"
+    comments: str
+    reply: str | None
+    replied_by: str  # the organisation's name
+
+
+@dataclass(frozen=True)
+class SharedComments:
+    comments: list[SharedComment]
+    total: int
+    page: int
+    pages: int
+
+
+def shared_comments(service: Service, page: int = 1) -> SharedComments:
+    """The comments shared on ``service``'s page and not hidden, newest first, one page
+    of ``SHARED_PAGE_SIZE`` (a page past the end shows the last)."""
+    shown = (Feedback.service_id == service.id, Feedback.shared, Feedback.hidden_at.is_(None))
+    total = db.session.scalar(select(func.count()).select_from(Feedback).where(*shown)) or 0
+    pages = max((total + SHARED_PAGE_SIZE - 1) // SHARED_PAGE_SIZE, 1)
+    page = min(max(page, 1), pages)
+    rows = db.session.execute(
+        select(
+            Feedback.author_kind,
+            Feedback.created_at,
+            Feedback.rating,
+            Feedback.comments,
+            Feedback.provider_reply,
+        )
+        .where(*shown)
+        .order_by(Feedback.created_at.desc(), Feedback.id.desc())
+        .limit(SHARED_PAGE_SIZE)
+        .offset((page - 1) * SHARED_PAGE_SIZE)
+    ).all()
+    organisation = service.organisation.name
+    return SharedComments(
+        [
+            SharedComment(
+                author=SHARED_AUTHOR_LABELS[FeedbackAuthor(kind)],
+                month=created_at.astimezone(LONDON).strftime("%B %Y"),
+                rating=rating,
+                rating_words=RATING_WORDS[rating],
+                comments=comments,
+                reply=reply,
+                replied_by=organisation,
+            )
+            for kind, created_at, rating, comments, reply in rows
+        ],
+        total,
+        page,
+        pages,
+    )
+
+
+def moderation_list(page: int = 1) -> tuple[list[Feedback], int]:
+    """Every shared comment, hidden ones too, newest first, for the platform admin."""
+    query = select(Feedback).where(Feedback.shared)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = list(
+        db.session.scalars(
+            query.options(
+                selectinload(Feedback.service).selectinload(Service.organisation),
+                selectinload(Feedback.hidden_by),
+            )
+            .order_by(Feedback.created_at.desc(), Feedback.id.desc())
+            .limit(PAGE_SIZE)
+            .offset((max(page, 1) - 1) * PAGE_SIZE)
+        )
+    )
+    return rows, total
 
 
 def author_label(kind: FeedbackAuthor | str) -> str:

@@ -16,6 +16,15 @@ RATING_MAX = 5
 PRIOR_MEAN = 4.0  # what we assume of a service before anyone has rated it
 PRIOR_WEIGHT = 10.0  # how many ratings the prior is worth
 
+# Each rating in words, as the feedback forms offer it and the service page shows it.
+RATING_WORDS = {
+    5: "Very good",
+    4: "Good",
+    3: "Neither good nor poor",
+    2: "Poor",
+    1: "Very poor",
+}
+
 
 @dataclass(frozen=True)
 class ServiceRating:

@@ -93,6 +93,23 @@ class AttendanceSchema(Schema):
     notes = fields.Str(load_default="", validate=validate.Length(max=4000))
 
 
+class AttendanceCorrectionSchema(Schema):
+    status = fields.Str(
+        required=True, validate=validate.OneOf([s.value for s in ATTENDANCE_CHOICES])
+    )
+    absence_reason = fields.Str(
+        load_default=None,
+        allow_none=True,
+        validate=_one_of(AbsenceReason),
+        metadata={"description": "Required when status is did_not_attend."},
+    )
+    reason = fields.Str(
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+        metadata={"description": "Why the attendance is being corrected (the referrer sees it)."},
+    )
+
+
 class FeedbackSchema(Schema):
     id = fields.Int(dump_only=True)
     rating = fields.Int(
@@ -103,6 +120,14 @@ class FeedbackSchema(Schema):
         ),
     )
     comments = fields.Str(load_default="", validate=validate.Length(max=2000))
+    shared = fields.Bool(
+        load_default=False,
+        metadata={
+            "description": "Show the comment on the service's page to signed-in referrers "
+            "and providers, without who wrote it (referrers only; needs a comment). Do not "
+            "include names or details that could identify anyone."
+        },
+    )
     author_kind = fields.Str(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
 

@@ -37,7 +37,7 @@ from marketplace.referrals.models import (
     Referral,
     ReferralState,
 )
-from marketplace.referrals.notices import describe_time
+from marketplace.referrals.notices import describe_day, describe_time
 from marketplace.referrals.ratings import is_valid_rating
 from marketplace.referrals.timeline import add_event
 from marketplace.vocabulary import label
@@ -352,6 +352,228 @@ def record_attendance(
     return appointment
 
 
+CORRECTION_REASON_MAX = 1000
+
+
+def attendance_words(status: AppointmentStatus | str, absence_reason: str | None) -> str:
+    """A recorded attendance in words, as the timeline and notices say it: "attended",
+    "attended, but late", "did not attend (illness)", "did not attend, unexplained"."""
+    if status == AppointmentStatus.ATTENDED:
+        return "attended"
+    if status == AppointmentStatus.LATE:
+        return "attended, but late"
+    if absence_reason in (None, AbsenceReason.UNKNOWN):
+        return "did not attend, unexplained"
+    return f"did not attend ({ABSENCE_LABELS[AbsenceReason(absence_reason)].lower()})"
+
+
+def _is_unexplained_absence(status: str, absence_reason: str | None) -> bool:
+    return status == AppointmentStatus.DID_NOT_ATTEND and absence_reason in (
+        None,
+        AbsenceReason.UNKNOWN,
+    )
+
+
+def correction_refused(referral: Referral, appointment: Appointment) -> str | None:
+    """Why the attendance of ``appointment`` cannot be corrected now, or None if it can."""
+    if referral.state not in BOOKABLE_STATES:
+        return (
+            f"Referral {referral.reference} is {label(referral.state).lower()}: attendance "
+            "can be corrected only while a referral is accepted or in progress."
+        )
+    if not appointment.attendance_recorded:
+        return (
+            "Attendance has not been recorded for this appointment, so there is nothing "
+            "to correct. Record the attendance instead."
+        )
+    return None
+
+
+def correct_attendance(
+    appointment: Appointment,
+    actor: User,
+    *,
+    status: str,
+    absence_reason: str | None = None,
+    reason: str,
+) -> Appointment:
+    """Correct an attendance recorded wrongly, while the referral is open (accepted or in
+    progress), saying why. The original is never lost: the first recording stays on the
+    timeline, and the correction adds a timeline event and an audit event that say
+    "changed from X to Y by NAME: reason".
+
+    The rules:
+
+    * the service's attendance counter (``appointments_attended``) moves by the difference
+      (booked appointments are unchanged: the appointment was recorded either way);
+    * turning an unexplained absence into attended, late or an explained absence re-counts
+      the unexplained absences. An undecided alert whose count falls below
+      ``BREACH_UNEXPLAINED_ABSENCES`` is withdrawn (no longer open anywhere) and the
+      referrer is told; one still at or above it keeps counting the rest. A decided alert
+      stays as it is, and the referrer is told of the correction so they can review their
+      decision;
+    * turning an attendance into an unexplained absence runs the same breach check as
+      recording one;
+    * the referral's state never moves backwards: a first attendance started it and told
+      everyone so, and a correction leaves it in progress. (A correction that makes the
+      first attendance starts an accepted referral, as recording it would.)
+    * the referrer is told of every correction.
+
+    Raises NotPermitted (403) for anyone but the provider's staff, InvalidInput (422) for
+    a bad choice, a missing reason or a correction that changes nothing, and
+    TransitionRefused (409) when nothing has been recorded yet or the referral is closed.
+    """
+    referral = appointment.referral
+    _require(actor, "appointment:manage", referral)
+    if status not in {s.value for s in ATTENDANCE_CHOICES}:
+        raise InvalidInput("Select whether the person attended", field="status")
+    did_not_attend = status == AppointmentStatus.DID_NOT_ATTEND
+    if did_not_attend and absence_reason not in {r.value for r in AbsenceReason}:
+        raise InvalidInput("Select why the person did not attend", field="absence_reason")
+    absence_reason = absence_reason if did_not_attend else None
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Enter why you are correcting the attendance", field="reason")
+    if len(reason) > CORRECTION_REASON_MAX:
+        raise InvalidInput(
+            f"Reason must be {CORRECTION_REASON_MAX} characters or fewer", field="reason"
+        )
+    lifecycle.lock(referral)
+    _lock_appointment(appointment)
+    refusal = correction_refused(referral, appointment)
+    if refusal is not None:
+        raise TransitionRefused(refusal)
+    old_status, old_reason = appointment.status, appointment.absence_reason
+    if old_status == status and old_reason == absence_reason:
+        raise InvalidInput(
+            f"The attendance is already recorded as {attendance_words(status, absence_reason)}: "
+            "choose what it should be",
+            field="status",
+        )
+
+    before = attendance_words(old_status, old_reason)
+    after = attendance_words(status, absence_reason)
+    was_attended = old_status != AppointmentStatus.DID_NOT_ATTEND
+    attended = not did_not_attend
+    appointment.status = AppointmentStatus(status)
+    appointment.absence_reason = absence_reason
+    appointment.absence_explained = bool(did_not_attend and absence_reason != AbsenceReason.UNKNOWN)
+    if attended != was_attended:
+        db.session.execute(
+            update(Service)
+            .where(Service.id == referral.service_id)
+            .values(appointments_attended=Service.appointments_attended + (1 if attended else -1))
+        )
+    when = describe_time(appointment.starts_at)
+    summary = f"Attendance on {when} changed from {before} to {after} by {actor.name}: {reason}"
+    add_event(
+        referral,
+        "attendance_corrected",
+        summary,
+        actor=actor,
+        appointment_id=appointment.id,
+        from_status=old_status.value,
+        from_absence_reason=old_reason,
+        status=status,
+        absence_reason=absence_reason,
+        reason=reason,
+    )
+    record(
+        "attendance_corrected",
+        appointment,
+        actor=actor,
+        referral_id=referral.id,
+        from_status=old_status.value,
+        from_absence_reason=old_reason,
+        status=status,
+        absence_reason=absence_reason,
+        reason=reason,
+        summary=summary,
+    )
+    db.session.flush()
+    if attended and referral.state == ReferralState.ACCEPTED:
+        lifecycle.start(referral, actor)
+
+    correction = {"when": when, "before": before, "after": after, "reason": reason}
+    excused = _is_unexplained_absence(old_status, old_reason) and not _is_unexplained_absence(
+        status, absence_reason
+    )
+    if excused and _recount_open_alert(referral, actor, summary, correction):
+        return appointment  # the referrer was told with the withdrawal
+    notices.tell_referrer(
+        referral,
+        "attendance_corrected",
+        actor=actor.name,
+        # A decision taken on the absence now corrected away may need reviewing.
+        decided=_decided_alert_text(referral) if excused else "",
+        **correction,
+    )
+    if _is_unexplained_absence(status, absence_reason):
+        _check_breach(referral)
+    db.session.flush()
+    return appointment
+
+
+def _recount_open_alert(
+    referral: Referral, actor: User, summary: str, correction: dict[str, str]
+) -> bool:
+    """After an unexplained absence was corrected away: withdraw the open alert if the
+    unexplained absences are now below the threshold (True: the referrer has been told),
+    or lower its count if not. A decided alert is left alone."""
+    alert = db.session.scalar(
+        select(ComplianceAlert)
+        .where(
+            ComplianceAlert.referral_id == referral.id,
+            ComplianceAlert.decision.is_(None),
+            ComplianceAlert.withdrawn_at.is_(None),
+        )
+        .order_by(ComplianceAlert.id.desc())
+        .limit(1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if alert is None:
+        return False
+    missed = unexplained_absences(referral)
+    if missed >= int(current_app.config.get("BREACH_UNEXPLAINED_ABSENCES", 2)):
+        alert.missed_count = missed
+        return False
+    alert.withdrawn_at = utcnow()
+    alert.withdrawn_reason = summary
+    add_event(
+        referral,
+        "compliance_alert_withdrawn",
+        f"Non-compliance alert withdrawn: {missed} unexplained missed "
+        f"appointment{'' if missed == 1 else 's'} after the attendance was corrected",
+        actor=actor,
+        alert_id=alert.id,
+    )
+    record("compliance_alert_withdrawn", alert, actor=actor, missed_count=missed, reason=summary)
+    notices.tell_referrer(
+        referral,
+        "compliance_alert_withdrawn",
+        actor=actor.name,
+        missed=str(missed),
+        **correction,
+    )
+    return True
+
+
+def _decided_alert_text(referral: Referral) -> str:
+    """The referrer's latest decision on an alert for this referral, in words ("Warning
+    given on 3 March 2026"), or "" when there is none."""
+    alert = db.session.scalar(
+        select(ComplianceAlert)
+        .where(ComplianceAlert.referral_id == referral.id, ComplianceAlert.decision.is_not(None))
+        .order_by(ComplianceAlert.id.desc())
+        .limit(1)
+    )
+    if alert is None or alert.decision is None:
+        return ""
+    decided = f" on {describe_day(alert.decided_at)}" if alert.decided_at else ""
+    return DECISION_LABELS[alert.decision] + decided
+
+
 def unexplained_absences(referral: Referral) -> int:
     return (
         db.session.scalar(
@@ -370,14 +592,15 @@ def unexplained_absences(referral: Referral) -> int:
 def _check_breach(referral: Referral) -> ComplianceAlert | None:
     """Raise (or update) a non-compliance alert once unexplained absences reach the
     threshold. One undecided alert per referral at a time; after a decision, the next
-    unexplained absence raises a new one."""
+    unexplained absence raises a new one. Withdrawn alerts are ignored: reaching the
+    threshold again after one was withdrawn raises a new alert."""
     threshold = int(current_app.config.get("BREACH_UNEXPLAINED_ABSENCES", 2))
     missed = unexplained_absences(referral)
     if missed < threshold:
         return None
     latest = db.session.scalar(
         select(ComplianceAlert)
-        .where(ComplianceAlert.referral_id == referral.id)
+        .where(ComplianceAlert.referral_id == referral.id, ComplianceAlert.withdrawn_at.is_(None))
         .order_by(ComplianceAlert.id.desc())
         .limit(1)
     )
@@ -411,6 +634,11 @@ def decide_compliance(
     db.session.refresh(alert, with_for_update=True)
     if alert.decision is not None:
         raise TransitionRefused("A decision has already been recorded for this alert.")
+    if alert.withdrawn_at is not None:
+        raise TransitionRefused(
+            "This alert was withdrawn after the provider corrected the attendance: "
+            "no decision is needed."
+        )
     alert.decision = ComplianceDecision(decision)
     alert.decision_notes = notes.strip() or None
     alert.decided_by_id = actor.id
@@ -475,6 +703,7 @@ def give_feedback(
     *,
     rating: object,
     comments: str = "",
+    shared: bool = False,
     actor: User | None = None,
     author_kind: FeedbackAuthor | None = None,
 ) -> Feedback:
@@ -483,6 +712,10 @@ def give_feedback(
     ``actor`` is the signed-in referrer or provider; the person referred gives feedback
     through their link with ``actor=None`` and ``author_kind=PERSON``. Referrer and person
     ratings count towards the service's rating; the provider's rates the referral.
+
+    ``shared`` is the author's opt-in to show the comment on the service's page (to
+    signed-in referrers and providers, never with who wrote it). Only referrers and the
+    person referred can share, and only a comment: raises InvalidInput otherwise.
     """
     if actor is not None:
         _require(actor, "feedback:give", referral)
@@ -491,6 +724,14 @@ def give_feedback(
         raise NotPermitted("You do not have permission to do that.")
     if not is_valid_rating(rating):
         raise InvalidInput("Rating must be a whole number from 1 to 5", field="rating")
+    comments = (comments or "").strip()
+    if shared and author_kind not in RATING_AUTHORS:
+        raise InvalidInput(
+            "Only referrers and the people referred can share comments on the service's page",
+            field="shared",
+        )
+    if shared and not comments:
+        raise InvalidInput("Enter a comment to share it on the service's page", field="comments")
     if referral.state != ReferralState.COMPLETED:
         raise TransitionRefused("Feedback can be given once the referral has been completed.")
     if feedback_from(referral, author_kind) is not None:
@@ -501,7 +742,8 @@ def give_feedback(
         author_kind=author_kind,
         author_id=actor.id if actor else None,
         rating=int(rating),  # type: ignore[call-overload]
-        comments=(comments or "").strip(),
+        comments=comments,
+        shared=bool(shared),
     )
     try:
         with db.session.begin_nested():
@@ -528,7 +770,13 @@ def give_feedback(
         feedback_id=feedback.id,
         rating=feedback.rating,
     )
-    record("feedback_given", feedback, actor=actor, author_kind=author_kind.value)
+    record(
+        "feedback_given",
+        feedback,
+        actor=actor,
+        author_kind=author_kind.value,
+        shared=feedback.shared,
+    )
     if author_kind == FeedbackAuthor.PERSON:
         person_links.use_up(referral)
     return feedback
@@ -538,7 +786,8 @@ REPLY_MAX = 2000
 
 
 def reply_to_feedback(feedback: Feedback, actor: User, reply: str) -> Feedback:
-    """The provider's one public reply to a rating."""
+    """The provider's one reply to a rating. It is public: shown beneath a shared comment
+    on the service's page (and with the referral to both sides)."""
     referral = feedback.referral
     _require(actor, "feedback:reply", referral)
     reply = (reply or "").strip()
@@ -553,6 +802,34 @@ def reply_to_feedback(feedback: Feedback, actor: User, reply: str) -> Feedback:
     feedback.replied_at = utcnow()
     add_event(referral, "feedback_reply", f"Reply to feedback by {actor.name}", actor=actor)
     record("feedback_replied", feedback, actor=actor)
+    db.session.flush()
+    return feedback
+
+
+HIDE_REASON_MAX = 1000
+
+
+def hide_feedback(feedback: Feedback, actor: User, reason: str) -> Feedback:
+    """A platform admin takes a shared comment (and the provider's reply beneath it) off
+    the service's page, with a reason. Nothing is deleted: the row keeps the comment, who
+    hid it, when and why, and the audit log records it. Raises TransitionRefused for a
+    comment that is not shared or already hidden, InvalidInput without a reason."""
+    if not can(actor, "feedback:moderate"):
+        raise NotPermitted("You do not have permission to do that.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Enter why you are hiding this comment", field="reason")
+    if len(reason) > HIDE_REASON_MAX:
+        raise InvalidInput(f"Reason must be {HIDE_REASON_MAX} characters or fewer", field="reason")
+    db.session.refresh(feedback, with_for_update=True)
+    if not feedback.shared:
+        raise TransitionRefused("This comment is not shared on the service's page.")
+    if feedback.hidden_at is not None:
+        raise TransitionRefused("This comment has already been hidden.")
+    feedback.hidden_at = utcnow()
+    feedback.hidden_by_id = actor.id
+    feedback.hidden_reason = reason
+    record("feedback_hidden", feedback, actor=actor, reason=reason)
     db.session.flush()
     return feedback
 

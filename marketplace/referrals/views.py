@@ -11,7 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -29,10 +38,12 @@ from marketplace.referrals.forms import (
     CancelForm,
     CompleteForm,
     ComplianceForm,
+    CorrectAttendanceForm,
     DeclineForm,
     FeedbackForm,
     MessageForm,
     ReplyForm,
+    SharedFeedbackForm,
     WithdrawForm,
     options,
 )
@@ -415,6 +426,50 @@ def record_attendance(referral_id: int, appointment_id: int) -> Any:
     return render(400 if form.errors else 200)
 
 
+@blueprint.route(
+    "/<int:referral_id>/appointments/<int:appointment_id>/attendance/correction",
+    methods=["GET", "POST"],
+)
+@requires("appointment:manage")
+def correct_attendance(referral_id: int, appointment_id: int) -> Any:
+    """Correct an attendance recorded wrongly (the rules are in
+    ``services.correct_attendance``, and on the page)."""
+    referral = get_or_404(Referral, referral_id, "appointment:manage")
+    appointment = _appointment(referral, appointment_id)
+    form = CorrectAttendanceForm()
+
+    def render(status: int = 200) -> Any:
+        return render_template(
+            "referrals/correct_attendance.html",
+            form=form,
+            referral=referral,
+            appointment=appointment,
+            recorded=services.attendance_words(appointment.status, appointment.absence_reason),
+            threshold=current_app.config.get("BREACH_UNEXPLAINED_ABSENCES", 2),
+            where_text=services.where_text,
+        ), status
+
+    refusal = services.correction_refused(referral, appointment)
+    if refusal is not None:
+        flash(refusal, "error")
+        return redirect(url_for("referrals.detail", referral_id=referral.id))
+    if form.validate_on_submit():
+        return _attempt(
+            lambda: services.correct_attendance(
+                appointment,
+                _user(),
+                status=form.status.data or "",
+                absence_reason=form.absence_reason.data or None,
+                reason=form.reason.data or "",
+            ),
+            referral,
+            "Attendance corrected",
+            form,
+            render,
+        )
+    return render(400 if form.errors else 200)
+
+
 @blueprint.post("/<int:referral_id>/messages")
 @requires("referral:message")
 def post_message(referral_id: int) -> Any:
@@ -433,8 +488,9 @@ def post_message(referral_id: int) -> Any:
 @requires("feedback:give")
 def give_feedback(referral_id: int) -> Any:
     referral = get_or_404(Referral, referral_id, "feedback:give")
-    form = FeedbackForm()
     provider = _user().role.value == "provider"
+    # The provider's rating rates the referral, not its own service: nothing to share.
+    form = FeedbackForm() if provider else SharedFeedbackForm()
     if provider:
         form.rating.label.text = "How would you rate this referral?"
 
@@ -450,6 +506,7 @@ def give_feedback(referral_id: int) -> Any:
                 actor=_user(),
                 rating=int(form.rating.data or 0),
                 comments=form.comments.data or "",
+                shared=isinstance(form, SharedFeedbackForm) and bool(form.shared.data),
             ),
             referral,
             "Thank you for your feedback",
@@ -509,6 +566,20 @@ def ratings() -> str:
     )
 
 
+def reply_hint(feedback: Feedback) -> str:
+    """Where the provider's reply will be read, said before they write it."""
+    once = "You can reply once, and you cannot change your reply afterwards."
+    if feedback.shown_on_service_page:
+        return (
+            f"{once} Your reply will be public on the service's page, beneath this comment, "
+            "where signed-in referrers and providers can read it."
+        )
+    return (
+        f"{once} This comment is not shared on the service's page, so your reply is shown "
+        "only with the referral."
+    )
+
+
 @blueprint.route("/ratings/<int:feedback_id>/reply", methods=["GET", "POST"])
 @requires("feedback:reply")
 def reply(feedback_id: int) -> Any:
@@ -517,6 +588,7 @@ def reply(feedback_id: int) -> Any:
         abort(404)
     get_or_404(Referral, feedback.referral_id, "feedback:reply")
     form = ReplyForm()
+    form.reply.description = reply_hint(feedback)
 
     def render(status: int = 200) -> Any:
         return render_template(

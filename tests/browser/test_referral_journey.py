@@ -1,7 +1,8 @@
 """The whole referral journey in a real browser, across the three sides: the provider
 accepts, books an appointment, the person checks in through their link, the provider
-records attendance and completes with an outcome, all three sides give feedback, the
-service's rating changes and the referrer sees every step on their timeline."""
+records attendance and completes with an outcome, all three sides give feedback (the person
+shares theirs on the service's page), the service's rating changes and the referrer sees
+every step on their timeline and the shared comment on the service's page."""
 
 from __future__ import annotations
 
@@ -159,6 +160,7 @@ def test_referral_journey_across_provider_person_and_referrer(
     person_page.get_by_role("link", name="Give feedback").click()
     person_page.get_by_role("radio", name="5 – Very good").check()
     person_page.get_by_label("Comments (optional)").fill("They found me somewhere to live.")
+    person_page.get_by_label("Share this comment on the service's page").check()
     person_page.get_by_role("button", name="Send feedback").click()
     see(person_page, "Thank you for your feedback")
 
@@ -186,6 +188,12 @@ def test_referral_journey_across_provider_person_and_referrer(
     referrer_page.get_by_role("button", name="Send feedback").click()
     see(referrer_page, "Thank you for your feedback")
     referrer_page.screenshot(path=SCREENSHOTS / "referral_referrer.png", full_page=True)
+
+    # The person shared their comment: referrers choosing the service read it, unnamed.
+    referrer_page.goto(f"{base}/directory/services/{service_id}")
+    said = referrer_page.locator("#what-people-said ~ .app-message").first.inner_text()
+    assert "The person referred" in said and "They found me somewhere to live." in said
+    assert "Very good (5 out of 5)" in said
 
     with app.app_context():
         service = db.session.get(Service, service_id)

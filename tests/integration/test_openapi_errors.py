@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,9 +20,11 @@ from werkzeug.test import TestResponse
 
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.tokens import issue_token
-from marketplace.referrals import lifecycle
+from marketplace.database import utcnow
+from marketplace.referrals import lifecycle, services
 from marketplace.referrals.models import Referral
 from tests.factories import (
+    AppointmentFactory,
     OrganisationFactory,
     PersonFactory,
     ReferralFactory,
@@ -147,6 +150,31 @@ def _accept_declined(client: FlaskClient, sides: Sides) -> TestResponse:
     )
 
 
+def _correction(
+    body: dict[str, Any], *, record: bool
+) -> Callable[[FlaskClient, Sides], TestResponse]:
+    """Correct the attendance of a past appointment on the accepted referral (recorded
+    as attended first, if ``record``)."""
+
+    def call(client: FlaskClient, s: Sides) -> TestResponse:
+        lifecycle.accept(s.referral, s.provider)
+        appointment = AppointmentFactory(
+            referral=s.referral, starts_at=utcnow() - timedelta(hours=1)
+        )
+        if record:
+            services.record_attendance(appointment, s.provider, status="attended")
+        return client.post(
+            f"/api/v1/referrals/{s.referral.id}/appointments/{appointment.id}"
+            "/attendance/correction",
+            json=body,
+            headers=bearer(s.provider),
+        )
+
+    return call
+
+
+CORRECTION = "/api/v1/referrals/{referral_id}/appointments/{appointment_id}/attendance/correction"
+
 CASES = [
     Case("/api/v1/referrals", "post", 400, _not_json),
     Case("/api/v1/organisations/{organisation_id}/capacity", "put", 400, _capacity_not_json),
@@ -206,6 +234,18 @@ CASES = [
         "get",
         422,
         lambda client, _s: client.get("/api/v1/services?proximity=-5"),
+    ),
+    Case(
+        CORRECTION,
+        "post",
+        409,
+        _correction({"status": "late", "reason": "Came late"}, record=False),
+    ),
+    Case(
+        CORRECTION,
+        "post",
+        422,
+        _correction({"status": "late"}, record=True),
     ),
     Case(
         "/api/v1/services/{service_id}",

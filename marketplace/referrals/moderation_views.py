@@ -1,0 +1,71 @@
+"""The platform admin's page of comments shared on service pages, and hiding one.
+
+Hiding keeps the comment (who hid it, when and why are stored with it, and the audit log
+records it); it and the provider's reply leave the service's page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from marketplace.authz import requires
+from marketplace.extensions import db
+from marketplace.jobs import commit
+from marketplace.referrals import queries, services
+from marketplace.referrals.forms import HideFeedbackForm
+from marketplace.referrals.lifecycle import LifecycleError
+from marketplace.referrals.models import Feedback
+
+blueprint = Blueprint("feedback_admin", __name__, url_prefix="/admin/feedback")
+
+
+@blueprint.get("")
+@requires("feedback:moderate")
+def index() -> str:
+    page_arg = request.args.get("page", "1")
+    page = int(page_arg) if page_arg.isdigit() and int(page_arg) > 0 else 1
+    rows, total = queries.moderation_list(page)
+    return render_template(
+        "referrals/moderation.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max((total + queries.PAGE_SIZE - 1) // queries.PAGE_SIZE, 1),
+        shared_author=queries.SHARED_AUTHOR_LABELS,
+    )
+
+
+@blueprint.route("/<int:feedback_id>/hide", methods=["GET", "POST"])
+@requires("feedback:moderate")
+def hide(feedback_id: int) -> Any:
+    feedback = db.session.get(Feedback, feedback_id)
+    if feedback is None or not feedback.shared:
+        abort(404)
+    form = HideFeedbackForm()
+
+    def render(status: int = 200) -> Any:
+        return render_template(
+            "referrals/hide_feedback.html",
+            form=form,
+            feedback=feedback,
+            shared_author=queries.SHARED_AUTHOR_LABELS,
+        ), status
+
+    if form.validate_on_submit():
+        try:
+            services.hide_feedback(
+                feedback,
+                current_user._get_current_object(),  # type: ignore[attr-defined]
+                form.reason.data or "",
+            )
+        except LifecycleError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(url_for("feedback_admin.index"))
+        commit()
+        flash("Comment hidden from the service's page", "success")
+        return redirect(url_for("feedback_admin.index"))
+    return render(400 if form.errors else 200)
