@@ -7,7 +7,6 @@ import logging
 import sys
 from pathlib import Path
 
-import orjson
 from flask import Flask, request
 from jinja2 import (
     ChoiceLoader,
@@ -16,10 +15,10 @@ from jinja2 import (
     PackageLoader,
     PrefixLoader,
 )
-from psycopg.types.json import set_json_loads
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from marketplace import driver
 from marketplace.config import ConfigurationError, load_config
 from marketplace.extensions import api as smorest_api
 from marketplace.extensions import csrf, db, limiter, login_manager, migrate, wtforms_helpers
@@ -109,8 +108,7 @@ def _configure_templates(app: Flask) -> None:
 def _init_extensions(app: Flask) -> None:
     import marketplace.models  # noqa: F401  (the whole schema, for Alembic)
 
-    # json and jsonb columns (search answers arrive as JSON documents) decoded by orjson.
-    set_json_loads(orjson.loads)
+    driver.tune()
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))

@@ -430,13 +430,23 @@ def _brief_hits_json(place: Place | None, page: Any) -> Any:
     )
 
 
+def _json_object(*pairs: tuple[str, Any]) -> ColumnElement[Any]:
+    """``json_build_object`` with its keys (the code's own words) written into the SQL:
+    bound, each key was one more parameter to send and adapt on every search, and with
+    them the statement had more parameters than psycopg caches the parsing of."""
+    arguments: list[Any] = []
+    for key, value in pairs:
+        arguments += [literal_column(f"'{key}'"), value]
+    return func.json_build_object(*arguments)
+
+
 def _hits_json(query: SearchQuery, place: Place | None, page: Any) -> Any:
     origin = _origin() if place is not None else None
     needs = (
         select(
             func.json_agg(
                 aggregate_order_by(
-                    func.json_build_object("code", need.c.code, "name", need.c.name),
+                    _json_object(("code", need.c.code), ("name", need.c.name)),
                     need.c.position,
                 )
             )
@@ -452,25 +462,16 @@ def _hits_json(query: SearchQuery, place: Place | None, page: Any) -> Any:
         select(
             func.json_agg(
                 aggregate_order_by(
-                    func.json_build_object(
-                        "id",
-                        location.c.id,
-                        "name",
-                        case((hidden, literal("")), else_=location.c.name),
-                        "town",
-                        case((hidden, literal("")), else_=location.c.town),
-                        "postcode",
-                        case((hidden, literal("")), else_=location.c.postcode),
-                        "hidden",
-                        hidden,
-                        "lat",
-                        case((hidden, null()), else_=func.ST_Y(point)),
-                        "lon",
-                        case((hidden, null()), else_=func.ST_X(point)),
-                        "area_name",
-                        area.c.name,
-                        "distance_m",
-                        location_distance,
+                    _json_object(
+                        ("id", location.c.id),
+                        ("name", case((hidden, literal("")), else_=location.c.name)),
+                        ("town", case((hidden, literal("")), else_=location.c.town)),
+                        ("postcode", case((hidden, literal("")), else_=location.c.postcode)),
+                        ("hidden", hidden),
+                        ("lat", case((hidden, null()), else_=func.ST_Y(point))),
+                        ("lon", case((hidden, null()), else_=func.ST_X(point))),
+                        ("area_name", area.c.name),
+                        ("distance_m", location_distance),
                     ),  # fmt: skip
                     location_distance.asc().nulls_last() if origin is not None else location.c.id,
                     location.c.id,
@@ -499,28 +500,28 @@ def _hits_json(query: SearchQuery, place: Place | None, page: Any) -> Any:
         source = source.join(document, document.c.service_id == page.c.id)
         distance = _nearest(origin)
     capacity = page.c.capacity_values[1]
-    hit = func.json_build_object(
-        "id", service.c.id,
-        "position", page.c.position,
-        "name", service.c.name,
-        "summary", service.c.summary,
-        "organisation_id", organisation.c.id,
-        "organisation_name", organisation.c.name,
-        "organisation_status", organisation.c.status,
-        "delivery_modes", service.c.delivery_modes,
-        "capacity", capacity,
-        "capacity_limit", service.c.capacity,
-        "places_taken", service.c.places_taken,
-        "waiting_days", _waiting_now(service, capacity),
-        "rating_sum", service.c.rating_sum,
-        "rating_count", service.c.rating_count,
-        "min_age", service.c.min_age,
-        "max_age", service.c.max_age,
-        "distance_m", distance,
-        "rank", page.c.rank if query.text else null(),
-        "needs", needs,
-        "locations", locations,
-        "highlight", highlight,
+    hit = _json_object(
+        ("id", service.c.id),
+        ("position", page.c.position),
+        ("name", service.c.name),
+        ("summary", service.c.summary),
+        ("organisation_id", organisation.c.id),
+        ("organisation_name", organisation.c.name),
+        ("organisation_status", organisation.c.status),
+        ("delivery_modes", service.c.delivery_modes),
+        ("capacity", capacity),
+        ("capacity_limit", service.c.capacity),
+        ("places_taken", service.c.places_taken),
+        ("waiting_days", _waiting_now(service, capacity)),
+        ("rating_sum", service.c.rating_sum),
+        ("rating_count", service.c.rating_count),
+        ("min_age", service.c.min_age),
+        ("max_age", service.c.max_age),
+        ("distance_m", distance),
+        ("rank", page.c.rank if query.text else null()),
+        ("needs", needs),
+        ("locations", locations),
+        ("highlight", highlight),
     )  # fmt: skip
     return (
         select(
