@@ -90,7 +90,7 @@ def realistic_queries(count: int, seed: int) -> list[dict[str, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queries", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=5, help="passes over the queries")
+    parser.add_argument("--rounds", type=int, default=8, help="passes over the queries")
     parser.add_argument("--seed", type=int, default=5)
     args = parser.parse_args()
 
