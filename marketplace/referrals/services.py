@@ -271,6 +271,17 @@ def cancel_appointment(appointment: Appointment, actor: User, reason: str = "") 
     return appointment
 
 
+def _check_attendance(status: str, absence_reason: str | None) -> bool:
+    """Refuse an attendance that is not one of the choices, or an absence without a
+    reason; returns whether it is an absence."""
+    if status not in {s.value for s in ATTENDANCE_CHOICES}:
+        raise InvalidInput("Select whether the person attended", field="status")
+    did_not_attend = status == AppointmentStatus.DID_NOT_ATTEND
+    if did_not_attend and absence_reason not in {r.value for r in AbsenceReason}:
+        raise InvalidInput("Select why the person did not attend", field="absence_reason")
+    return did_not_attend
+
+
 def record_attendance(
     appointment: Appointment,
     actor: User,
@@ -283,11 +294,7 @@ def record_attendance(
     an unexplained absence tells the referrer and may raise a non-compliance alert."""
     referral = appointment.referral
     _require(actor, "appointment:manage", referral)
-    if status not in {s.value for s in ATTENDANCE_CHOICES}:
-        raise InvalidInput("Select whether the person attended", field="status")
-    did_not_attend = status == AppointmentStatus.DID_NOT_ATTEND
-    if did_not_attend and absence_reason not in {r.value for r in AbsenceReason}:
-        raise InvalidInput("Select why the person did not attend", field="absence_reason")
+    did_not_attend = _check_attendance(status, absence_reason)
     lifecycle.lock(referral)
     _lock_appointment(appointment)
     if referral.state not in BOOKABLE_STATES:
@@ -425,11 +432,7 @@ def correct_attendance(
     """
     referral = appointment.referral
     _require(actor, "appointment:manage", referral)
-    if status not in {s.value for s in ATTENDANCE_CHOICES}:
-        raise InvalidInput("Select whether the person attended", field="status")
-    did_not_attend = status == AppointmentStatus.DID_NOT_ATTEND
-    if did_not_attend and absence_reason not in {r.value for r in AbsenceReason}:
-        raise InvalidInput("Select why the person did not attend", field="absence_reason")
+    did_not_attend = _check_attendance(status, absence_reason)
     absence_reason = absence_reason if did_not_attend else None
     reason = (reason or "").strip()
     if not reason:
