@@ -21,6 +21,7 @@ from marketplace.organisations.models import (
 )
 from marketplace.people.models import AssessedNeed, AssessmentStatus, NeedsAssessment, Person
 from marketplace.seeding.demo_catalogue import AGENCIES, ORGANISATIONS, REGIONS
+from marketplace.seeding.demo_referrals import build_demo_referrals
 from marketplace.taxonomy.models import Need
 from marketplace.vocabulary import CapacityStatus
 
@@ -125,6 +126,8 @@ def build_demo() -> list[tuple[str, str]]:
     users[5].commissioned_areas.extend(_london_areas())
     _demo_people(agencies[0], users[3], needs)
     db.session.flush()
+    postcode, point = real_postcode("SE1", 3)
+    build_demo_referrals(users[3], users[1], first, postcode, point)
     return LOGINS
 
 

@@ -88,3 +88,33 @@ def test_demo_data_has_one_login_per_role_and_services_at_real_postcodes() -> No
 
     assert build_demo() == logins  # a second run changes nothing
     assert db.session.scalar(select(func.count()).select_from(Organisation)) == 31
+
+
+def test_demo_referrals_show_each_stage_attendance_and_all_three_sides_feedback() -> None:
+    from marketplace.referrals.models import Appointment, Feedback, Referral, ReferralState
+    from marketplace.seeding.demo import build_demo
+
+    build_demo()
+
+    referrals = {r.person.reference: r for r in db.session.scalars(select(Referral))}
+    states = {reference: r.state for reference, r in referrals.items()}
+    assert states == {
+        "AB-2026-0203": ReferralState.SENT,
+        "CL-2026-0164": ReferralState.ACCEPTED,
+        "DP-2026-0112": ReferralState.IN_PROGRESS,
+        "EW-2026-0048": ReferralState.COMPLETED,
+    }
+    assert all(r.organisation.name == "Open Door Housing Trust London" for r in referrals.values())
+    recorded = db.session.execute(
+        select(Appointment.status, func.count())
+        .where(Appointment.recorded_at.is_not(None))
+        .group_by(Appointment.status)
+    ).all()
+    assert dict(recorded) == {"attended": 4, "did_not_attend": 1}
+    completed = referrals["EW-2026-0048"]
+    feedback = db.session.scalars(select(Feedback).where(Feedback.referral_id == completed.id))
+    by_author = {f.author_kind: f for f in feedback}
+    assert set(by_author) == {"referrer", "provider", "person"}
+    assert by_author["referrer"].shared and by_author["referrer"].provider_reply
+    assert completed.service.rating_count == 2  # referrer and person rate the service
+    assert completed.sent_at < referrals["AB-2026-0203"].sent_at
