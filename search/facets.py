@@ -41,10 +41,11 @@ class FacetKind(enum.StrEnum):
     ACCEPTS = "accepts"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FacetField:
     """A facet: its name (also the key of its counts in results), how it matches, and the
-    index field holding its effective values."""
+    index field holding its effective values. The facets are the module's constants, so
+    they compare (and hash, as dictionary keys) by identity, not by their vocabularies."""
 
     name: str
     kind: FacetKind
@@ -88,24 +89,23 @@ REMOTE = vocabulary.DeliveryMode.REMOTE.value
 
 def selected(query: SearchQuery, facet: FacetField) -> tuple[str, ...]:
     """The values of ``facet`` that ``query`` filters on (empty: no filter)."""
-    single = {
-        GENDER: query.gender,
-        CJS_STAGE: query.cjs_stage,
-        RISK_LEVEL: query.risk_level,
-        LANGUAGE: query.language,
-    }
-    if facet in single:
-        value = single[facet]
-        return (value,) if value else ()
-    if facet == NEED:
+    name = facet.name
+    if name == "need":
         return query.need_codes
-    if facet == DELIVERY_MODE:
+    if name == "delivery_mode":
         return query.delivery_modes
-    if facet == ACCESSIBILITY:
+    if name == "accessibility":
         return query.accessibility
-    if facet == CAPACITY:
+    if name == "capacity":
         return (AVAILABLE,) if query.has_capacity else ()
-    raise ValueError(f"Unknown facet {facet.name}")
+    if name in _SINGLE_VALUED:
+        value = getattr(query, name)
+        return (value,) if value else ()
+    raise ValueError(f"Unknown facet {name}")
+
+
+# Facets the query filters on with one value, named as the query's attribute.
+_SINGLE_VALUED = frozenset({"gender", "cjs_stage", "risk_level", "language"})
 
 
 def match_values(facet: FacetField, values: Sequence[str]) -> tuple[str, ...]:
