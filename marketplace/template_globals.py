@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -152,6 +153,31 @@ def select_options(options: tuple[tuple[Any, str], ...], selected: Any = None) -
     )
 
 
+# Month names in English whatever the process's locale (strftime's %B follows it).
+MONTHS = (
+    "",
+    *"January February March April May June July August September October November December".split(),
+)
+
+
+def format_date(value: date | datetime | None, with_time: bool = False) -> str:
+    """``7 December 2026`` (or ``7 December 2026 at 2:05pm``), in London time for an aware
+    datetime, as GOV.UK writes dates; empty for None.
+
+    Written out rather than with ``strftime`` (a third of its cost, measured): the inbox
+    formats a date on every row.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(LONDON)  # stored in UTC, shown as people read clocks
+    day = f"{value.day} {MONTHS[value.month]} {value.year}"
+    if not with_time or not isinstance(value, datetime):
+        return day
+    hour = value.hour % 12 or 12
+    return f"{day} at {hour}:{value.minute:02d}{'am' if value.hour < 12 else 'pm'}"
+
+
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(
         navigation=navigation,
@@ -166,15 +192,7 @@ def register(app: Flask) -> None:
         vocabulary=vocabulary,
     )
 
-    @app.template_filter("date")
-    def format_date(value: Any, with_time: bool = False) -> str:
-        if value is None:
-            return ""
-        if getattr(value, "tzinfo", None) is not None:
-            value = value.astimezone(LONDON)  # stored in UTC, shown as people read clocks
-        if with_time:
-            return value.strftime("%-d %B %Y at %-I:%M%p").replace("AM", "am").replace("PM", "pm")
-        return value.strftime("%-d %B %Y")
+    app.add_template_filter(format_date, "date")
 
     @app.template_filter("changed_field_label")
     def changed_field_label(field: str) -> str:
