@@ -106,6 +106,21 @@ def scope_rule(model: type) -> Callable[[ScopeRule], ScopeRule]:
     return register
 
 
+def actors_may(user: Any) -> frozenset[Actor]:
+    """The effective roles ``user`` acts under now: none for an anonymous or suspended
+    user. Every permission a user holds follows from this set alone (``may``), so it keys
+    whatever is worked out once per set of permissions (the navigation)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    return frozenset(actors_of(user))
+
+
+def may(actors: frozenset[Actor], permission: str) -> bool:
+    """True if any of ``actors`` is granted ``permission`` (unknown permissions: never)."""
+    granted = GRANTS.get(permission)
+    return granted is not None and not actors.isdisjoint(granted)
+
+
 def can(user: Any, permission: str, obj: Any = None) -> bool:
     """True if ``user`` holds ``permission``, and, when ``obj`` is given, may use it on ``obj``.
 
@@ -113,13 +128,8 @@ def can(user: Any, permission: str, obj: Any = None) -> bool:
     in the route test), anonymous users hold nothing, a platform admin passes every scope
     rule, and an object type with no scope rule is refused to everyone but platform admins.
     """
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    granted = GRANTS.get(permission)
-    if granted is None:
-        return False
-    held = actors_of(user)
-    if not held & granted:
+    held = actors_may(user)
+    if not may(held, permission):
         return False
     if obj is None or Actor.PLATFORM_ADMIN in held:
         return True

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from werkzeug.routing import BuildError
 
 from marketplace import vocabulary
-from marketplace.authz import can
+from marketplace.authz import Actor, actors_may, can, may
 from marketplace.organisations.models import CHECKED_FIELD_LABELS
 from marketplace.referrals.sla import LONDON
 
@@ -39,36 +39,38 @@ def url_for_safe(endpoint: str, **values: Any) -> str | None:
 
 def navigation() -> list[dict[str, Any]]:
     """Service navigation items for the current user, marking the current section."""
-    user = current_user._get_current_object()  # type: ignore[attr-defined]
-    if not user.is_authenticated:
-        return []
-    hrefs = _navigation_hrefs()
-    items = []
-    for text, endpoint, permission in NAVIGATION:
-        href = hrefs[endpoint]
-        if href is None or not can(user, permission):
-            continue
-        items.append(
-            {
-                "text": text,
-                "href": href,
-                "active": request.path.startswith(href) and (href != "/" or request.path == "/"),
-            }
-        )
-    return items
+    links = _navigation_links()
+    active = _active_links(links)
+    return [
+        {"text": text, "href": href, "active": current}
+        for (text, href), current in zip(links, active, strict=True)
+    ]
 
 
-def _navigation_hrefs() -> dict[str, str | None]:
-    """Where each navigation endpoint is (None when this deployment lacks it), built once
-    per application and mount point: seven ``url_for`` calls on every page otherwise."""
-    hrefs: dict[str, dict[str, str | None]] = current_app.extensions.setdefault(
-        "pathways_navigation_hrefs", {}
+def _navigation_links() -> tuple[tuple[str, str], ...]:
+    """(text, href) of each section the current user may use and this deployment has.
+
+    Worked out once per set of roles (``authz.actors_may``, which decides every permission)
+    and mount point, and kept per application: a ``can`` per link on every page otherwise.
+    """
+    actors = actors_may(current_user._get_current_object())  # type: ignore[attr-defined]
+    links: dict[tuple[frozenset[Actor], str], tuple[tuple[str, str], ...]] = (
+        current_app.extensions.setdefault("pathways_navigation_links", {})
     )
-    if request.script_root not in hrefs:
-        hrefs[request.script_root] = {
-            endpoint: url_for_safe(endpoint) for _, endpoint, _ in NAVIGATION
-        }
-    return hrefs[request.script_root]
+    key = (actors, request.script_root)
+    if key not in links:
+        links[key] = tuple(
+            (text, href)
+            for text, endpoint, permission in NAVIGATION
+            if may(actors, permission) and (href := url_for_safe(endpoint)) is not None
+        )
+    return links[key]
+
+
+def _active_links(links: tuple[tuple[str, str], ...]) -> tuple[bool, ...]:
+    """For each link, whether the current page is in its section."""
+    path = request.path
+    return tuple(path.startswith(href) and (href != "/" or path == "/") for _, href in links)
 
 
 # Stands for the signed-in slot while the navigation is rendered for the cache: a comment,
@@ -80,19 +82,21 @@ def service_navigation(signed_in: Markup) -> Markup:
     """GOV.UK's service navigation for the current user, with ``signed_in`` (their name and
     the sign-out form) in its end slot.
 
-    The macro's markup depends only on the links shown, which the user's role and the
-    current section decide: it is rendered once per set of links and kept per application,
-    and only the slot is new on each page. The macro took a quarter of a fast page.
+    The macro's markup depends only on the links shown and which of them is the current
+    section: it is rendered once for each and kept per application, and only the slot is
+    new on each page. The macro took a quarter of a fast page.
     """
-    items = navigation()
-    key = (
-        tuple((item["text"], item["href"], item["active"]) for item in items),
-        request.script_root,
-    )
+    links = _navigation_links()
+    active = _active_links(links)
     rendered: dict[Any, tuple[Markup, Markup]] = current_app.extensions.setdefault(
         "pathways_service_navigation", {}
     )
+    key = (links, active, request.script_root)
     if key not in rendered:
+        items = [
+            {"text": text, "href": href, "active": current}
+            for (text, href), current in zip(links, active, strict=True)
+        ]
         html = render_template(
             "fragments/service_navigation.html", items=items, signed_in=Markup(_SLOT)
         )
@@ -156,7 +160,18 @@ def select_options(options: tuple[tuple[Any, str], ...], selected: Any = None) -
 # Month names in English whatever the process's locale (strftime's %B follows it).
 MONTHS = (
     "",
-    *"January February March April May June July August September October November December".split(),
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 
 
