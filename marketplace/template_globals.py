@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Flask, current_app, render_template, request, url_for
 from flask_login import current_user
@@ -128,20 +128,41 @@ def _fixed_url(endpoint: str, filename: str | None) -> str:
     return urls[key]
 
 
-def static_fragment(name: str) -> Markup:
-    """The HTML of ``templates/fragments/<name>.html``, rendered once per application.
+class PageFurniture(NamedTuple):
+    """The parts of every page that no request or user changes, as HTML (the macros of
+    ``templates/fragments/page_furniture.html``, in the order base.html places them)."""
 
-    For page furniture that is the same on every page for everyone (the footer, the phase
-    banner): a fragment may use ``url_for`` and ``config`` but nothing about the request or
-    the user. GOV.UK's macros are the slowest part of a fast page; these ran on every one.
+    head: Markup
+    icons: Markup
+    skip_link: Markup
+    phase_banner: Markup
+    footer: Markup
+    scripts: Markup
+
+
+def page_furniture() -> PageFurniture:
+    """The page furniture, rendered once per application and mount point (the URLs in it
+    depend on where the application is mounted), or on every page while templates reload.
+
+    GOV.UK's page template, footer and phase banner macros were the slowest part of a fast
+    page, for HTML that is the same on every page for everyone.
     """
-    fragments: dict[tuple[str, str], Markup] = current_app.extensions.setdefault(
-        "pathways_fragments", {}
+    environment = current_app.jinja_env
+    if environment.auto_reload:
+        return _render_page_furniture()
+    furniture: dict[str, PageFurniture] = current_app.extensions.setdefault(
+        "pathways_page_furniture", {}
     )
-    key = (name, request.script_root)  # url_for paths depend on where the app is mounted
-    if key not in fragments:
-        fragments[key] = Markup(render_template(f"fragments/{name}.html"))
-    return fragments[key]
+    if request.script_root not in furniture:
+        furniture[request.script_root] = _render_page_furniture()
+    return furniture[request.script_root]
+
+
+def _render_page_furniture() -> PageFurniture:
+    macros = current_app.jinja_env.get_template("fragments/page_furniture.html").module
+    return PageFurniture(
+        *(Markup(getattr(macros, part)().strip()) for part in PageFurniture._fields)
+    )
 
 
 @lru_cache(maxsize=1024)
@@ -198,7 +219,7 @@ def register(app: Flask) -> None:
         navigation=navigation,
         service_navigation=service_navigation,
         url_for_safe=url_for_safe,
-        static_fragment=static_fragment,
+        page_furniture=page_furniture,
         static_url=static_url,
         page_url=page_url,
         select_options=select_options,
