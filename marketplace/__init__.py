@@ -101,8 +101,10 @@ def _configure_templates(app: Flask) -> None:
     # worker process does not re-parse the GOV.UK macros before its first page.
     app.jinja_env.bytecode_cache = FileSystemBytecodeCache()
     from marketplace import template_globals
+    from marketplace.referrals import inbox_fragments
 
     template_globals.register(app)
+    inbox_fragments.register(app)
 
 
 def _init_extensions(app: Flask) -> None:

@@ -101,9 +101,10 @@ AGES = {
 SORTS = {"oldest": "Oldest first", "newest": "Newest first"}
 
 
-@dataclass
+@dataclass(frozen=True)
 class InboxFilters:
-    """What the inbox is showing; built from the query string by the view."""
+    """What the inbox is showing; built from the query string by the view. Frozen: the
+    inbox's kept HTML is keyed by it (``inbox_fragments``)."""
 
     tab: str = "new"
     service_id: int | None = None

@@ -63,8 +63,9 @@ def _int_arg(args: Mapping[str, str], name: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def _filters() -> queries.InboxFilters:
-    """Read filters from the query string; anything unrecognised is ignored, never a 500."""
+def _filters(is_referrer: bool) -> queries.InboxFilters:
+    """Read filters from the query string; anything unrecognised is ignored, never a 500.
+    A referrer sees their own referrals or their agency's (their own unless asked)."""
     # A plain dict: werkzeug's MultiDict raises (and catches) an exception for each of the
     # many filters a query string usually leaves out.
     args = request.args.to_dict()
@@ -82,7 +83,7 @@ def _filters() -> queries.InboxFilters:
         reference=reference,
         sort=sort if sort in queries.SORTS else "oldest",
         page=min(_int_arg(args, "page") or 1, 100_000),
-        scope=scope if scope in ("mine", "agency") else "organisation",
+        scope=scope if scope in ("mine", "agency") else "mine" if is_referrer else "organisation",
     )
 
 
@@ -91,19 +92,14 @@ def _filters() -> queries.InboxFilters:
 def index() -> str:
     """The provider inbox, or a referrer's "My referrals" / "My agency's referrals"."""
     user = _user()
-    filters = _filters()
-    if user.role.value == "referrer" and filters.scope == "organisation":
-        filters.scope = "mine"
-    result = queries.inbox(user, filters)
+    is_referrer = user.role.value == "referrer"
+    filters = _filters(is_referrer)
     return render_template(
         "referrals/index.html",
-        inbox=result,
+        inbox=queries.inbox(user, filters),
         filters=filters,
-        tabs=queries.TABS,
-        ages=queries.AGES,
-        sorts=queries.SORTS,
         choices=queries.filter_choices(user),
-        is_referrer=user.role.value == "referrer",
+        is_referrer=is_referrer,
     )
 
 
