@@ -160,9 +160,11 @@ def requires(permission: str) -> Callable[[ViewT], ViewT]:
     def decorate(view: ViewT) -> ViewT:
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.is_authenticated:
+            # The user behind the proxy: each attribute read through it costs a lookup.
+            user = current_user._get_current_object()  # type: ignore[attr-defined]
+            if not user.is_authenticated:
                 abort(401)
-            if not can(current_user, permission):
+            if not can(user, permission):
                 abort(403)
             return view(*args, **kwargs)
 

@@ -214,6 +214,12 @@ def format_date(value: date | datetime | None, with_time: bool = False) -> str:
     return f"{day} at {hour}:{value.minute:02d}{'am' if value.hour < 12 else 'pm'}"
 
 
+def can_current_user(permission: str, obj: Any = None) -> bool:
+    """``can`` for the signed-in user (the proxy unwrapped once: each read through it costs
+    a lookup)."""
+    return can(current_user._get_current_object(), permission, obj)  # type: ignore[attr-defined]
+
+
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(
         navigation=navigation,
@@ -223,7 +229,7 @@ def register(app: Flask) -> None:
         static_url=static_url,
         page_url=page_url,
         select_options=select_options,
-        can=lambda permission, obj=None: can(current_user, permission, obj),
+        can=can_current_user,
         label=vocabulary.label,
         vocabulary=vocabulary,
     )
