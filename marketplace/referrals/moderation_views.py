@@ -1,7 +1,8 @@
 """The platform admin's page of comments shared on service pages, and hiding one.
 
 Hiding keeps the comment (who hid it, when and why are stored with it, and the audit log
-records it); it and the provider's reply leave the service's page.
+records it); it and the provider's reply leave the service's page. A comment hidden by
+mistake can be shown again.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from marketplace.authz import requires
 from marketplace.extensions import db
 from marketplace.jobs import commit
 from marketplace.referrals import queries, services
-from marketplace.referrals.forms import HideFeedbackForm
+from marketplace.referrals.forms import ActionForm, HideFeedbackForm
 from marketplace.referrals.lifecycle import LifecycleError
 from marketplace.referrals.models import Feedback
 
@@ -69,3 +70,25 @@ def hide(feedback_id: int) -> Any:
         flash("Comment hidden from the service's page", "success")
         return redirect(url_for("feedback_admin.index"))
     return render(400 if form.errors else 200)
+
+
+@blueprint.post("/<int:feedback_id>/show")
+@requires("feedback:moderate")
+def show_again(feedback_id: int) -> Any:
+    feedback = db.session.get(Feedback, feedback_id)
+    if feedback is None or not feedback.shared:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        services.show_feedback_again(
+            feedback,
+            current_user._get_current_object(),  # type: ignore[attr-defined]
+        )
+    except LifecycleError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("feedback_admin.index"))
+    commit()
+    flash("Comment shown on the service's page again", "success")
+    return redirect(url_for("feedback_admin.index"))
