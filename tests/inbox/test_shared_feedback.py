@@ -415,12 +415,19 @@ def test_only_platform_admins_may_hide_comments(
     assert shared.hidden_at is None
 
 
-def test_an_admin_shows_a_comment_hidden_by_mistake_again(
-    client: FlaskClient, completed: Sides, shared: Feedback
-) -> None:
-    admin = UserFactory(role=Role.PLATFORM_ADMIN)
-    services.hide_feedback(shared, admin, "Looked like a name")
+@pytest.fixture
+def hidden(shared: Feedback) -> Feedback:
+    """The shared comment, hidden by an admin (committed, as the pages see it)."""
+    services.hide_feedback(shared, UserFactory(role=Role.PLATFORM_ADMIN), "Looked like a name")
     db.session.commit()
+    return shared
+
+
+def test_an_admin_shows_a_comment_hidden_by_mistake_again(
+    client: FlaskClient, completed: Sides, hidden: Feedback
+) -> None:
+    shared = hidden
+    admin = UserFactory(role=Role.PLATFORM_ADMIN)
     sign_in(client, admin.email)
     listing = client.get("/admin/feedback").get_data(as_text=True)
     assert f'action="/admin/feedback/{shared.id}/show"' in listing
@@ -466,24 +473,18 @@ def test_a_comment_that_is_not_hidden_cannot_be_shown_again(
     assert response.status_code == 404
 
 
-def test_showing_again_needs_the_form_token(
-    client: FlaskClient, completed: Sides, shared: Feedback
-) -> None:
-    admin = UserFactory(role=Role.PLATFORM_ADMIN)
-    services.hide_feedback(shared, admin, "Abusive")
-    db.session.commit()
-    sign_in(client, admin.email)
-    assert client.post(f"/admin/feedback/{shared.id}/show").status_code == 400
-    db.session.refresh(shared)
-    assert shared.hidden_at is not None
+def test_showing_again_needs_the_form_token(client: FlaskClient, hidden: Feedback) -> None:
+    sign_in(client, UserFactory(role=Role.PLATFORM_ADMIN).email)
+    assert client.post(f"/admin/feedback/{hidden.id}/show").status_code == 400
+    db.session.refresh(hidden)
+    assert hidden.hidden_at is not None
 
 
 @pytest.mark.parametrize("role", ["provider", "referrer", "commissioner"])
 def test_only_platform_admins_may_show_comments_again(
-    client: FlaskClient, completed: Sides, shared: Feedback, role: str
+    client: FlaskClient, completed: Sides, hidden: Feedback, role: str
 ) -> None:
-    services.hide_feedback(shared, UserFactory(role=Role.PLATFORM_ADMIN), "Abusive")
-    db.session.commit()
+    shared = hidden
     user = {
         "provider": completed.provider,
         "referrer": completed.referrer,
