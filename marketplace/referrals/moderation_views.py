@@ -22,6 +22,7 @@ from marketplace.referrals import queries, services
 from marketplace.referrals.forms import ActionForm, HideFeedbackForm
 from marketplace.referrals.lifecycle import LifecycleError
 from marketplace.referrals.models import Feedback
+from marketplace.routing import page_number
 
 blueprint = Blueprint("feedback_admin", __name__, url_prefix="/admin/feedback")
 
@@ -29,8 +30,7 @@ blueprint = Blueprint("feedback_admin", __name__, url_prefix="/admin/feedback")
 @blueprint.get("")
 @requires("feedback:moderate")
 def index() -> str:
-    page_arg = request.args.get("page", "1")
-    page = int(page_arg) if page_arg.isdigit() and int(page_arg) > 0 else 1
+    page = page_number(request.args)
     rows, total = queries.moderation_list(page)
     return render_template(
         "referrals/moderation.html",
