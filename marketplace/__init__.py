@@ -23,6 +23,7 @@ from marketplace.config import ConfigurationError, load_config
 from marketplace.extensions import api as smorest_api
 from marketplace.extensions import csrf, db, limiter, login_manager, migrate, wtforms_helpers
 from marketplace.json_provider import OrjsonProvider
+from marketplace.routing import RowId
 from marketplace.templating import TemplateEnvironment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +47,8 @@ def create_app(config_name: str | None = None) -> Flask:
         sys.exit(f"Pathways cannot start: {error}")
 
     app.json = OrjsonProvider(app)
+    # Before any route is added: every <int:...> in a path is a row id the database holds.
+    app.url_map.converters["int"] = RowId
     app.jinja_environment = TemplateEnvironment  # before anything creates app.jinja_env
     _configure_templates(app)
     _init_extensions(app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, abort, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -14,6 +14,10 @@ from marketplace.authz import wants_json
 from marketplace.extensions import db, login_manager
 
 log = logging.getLogger(__name__)
+
+NUL_MESSAGE = (
+    "What you sent contains a character that is not allowed (NUL): remove it and try again."
+)
 
 TITLES = {
     400: "There is a problem with your request",
@@ -64,7 +68,32 @@ def _api_errors_from(error: HTTPException) -> list[dict[str, Any]] | None:
     return flat
 
 
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
+def refuse_nul_characters() -> None:
+    """Refuse text with a NUL character (``%00``) in the query string, a form or a JSON
+    body, before any of it reaches PostgreSQL, whose text cannot hold one."""
+    sent: list[tuple[str, Any]] = [*request.args.items(multi=True)]
+    if request.method in ("POST", "PUT", "PATCH"):
+        if request.is_json:
+            sent.append(("", request.get_json(silent=True)))
+        else:
+            sent += request.form.items(multi=True)
+    if any(_holds_nul(key) or _holds_nul(value) for key, value in sent):
+        abort(400, description=NUL_MESSAGE)
+
+
 def register(app: Flask) -> None:
+    app.before_request(refuse_nul_characters)
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int] | Response:
         if wants_json():

@@ -13,6 +13,7 @@ from marketplace.authz import can, public
 from marketplace.directory import queries
 from marketplace.referrals import queries as referral_queries
 from marketplace.referrals.ratings import service_rating
+from marketplace.routing import page_number
 
 blueprint = Blueprint("directory", __name__, url_prefix="/directory")
 
@@ -24,7 +25,7 @@ def index() -> str:
     categories = queries.need_categories()
     if need not in {category.code for category in categories}:
         need = None
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_number(request.args)
     return render_template(
         "directory/index.html",
         listing=queries.directory_page(page, need),
@@ -64,7 +65,7 @@ def service(service_id: int) -> Response:
     shown = [location for location in found.locations if not location.hidden]
     hidden = [location for location in found.locations if location.hidden]
     reads_comments = can(current_user, "feedback:read_shared")
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_number(request.args)
     response = make_response(
         render_template(
             "directory/service.html",

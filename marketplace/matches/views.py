@@ -23,6 +23,7 @@ from marketplace.matches.services import ASSESSMENT_TO_SEND, ReferralRefused, se
 from marketplace.people.models import AssessmentStatus, NeedsAssessment
 from marketplace.people.queries import need_names
 from marketplace.referrals.models import Referral
+from marketplace.routing import row_ids
 from matching import Match, explain, needs_met
 
 blueprint = Blueprint("matches", __name__)
@@ -136,7 +137,7 @@ def confirm(assessment_id: int) -> str | Response | tuple[str, int]:
     assessment = get_or_404(
         NeedsAssessment, assessment_id, "referral:create", options=ASSESSMENT_TO_SEND
     )
-    service_ids = list(dict.fromkeys(request.args.getlist("service", type=int)))
+    service_ids = row_ids(request.args.getlist("service"))
     if not service_ids:
         flash("Select at least one service to refer to.", "error")
         return redirect(url_for("matches.index", assessment_id=assessment.id))
@@ -210,7 +211,7 @@ def confirm(assessment_id: int) -> str | Response | tuple[str, int]:
 @requires("referral:create")
 def sent(assessment_id: int) -> str:
     assessment = get_or_404(NeedsAssessment, assessment_id, "referral:create")
-    ids = request.args.getlist("referral", type=int)[:MAX_SERVICES_PER_REFERRAL]
+    ids = row_ids(request.args.getlist("referral"))[:MAX_SERVICES_PER_REFERRAL]
     referrals = [get_or_404(Referral, referral_id, "referral:view") for referral_id in ids]
     if not referrals or any(r.assessment_id != assessment.id for r in referrals):
         abort(404)

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from marketplace.authz import requires
 from marketplace.notifications import queries
 from marketplace.notifications.jobs import drain_outbox, redrive
+from marketplace.routing import page_number
 
 blueprint = Blueprint("notifications", __name__, url_prefix="/admin/notifications")
 
@@ -22,8 +23,7 @@ class RedriveForm(FlaskForm):
 @blueprint.get("")
 @requires("outbox:manage")
 def failures() -> str:
-    page_arg = request.args.get("page", "1")
-    page = int(page_arg) if page_arg.isdigit() and int(page_arg) > 0 else 1
+    page = page_number(request.args)
     rows, counts = queries.undelivered(page)
     total = sum(counts.values())
     return render_template(

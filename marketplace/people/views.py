@@ -13,6 +13,7 @@ from marketplace.people import queries, services
 from marketplace.people.answers import assessment_answers, matching_needs
 from marketplace.people.forms import PersonForm, assessment_form_class
 from marketplace.people.models import AssessmentStatus, NeedsAssessment, Person
+from marketplace.routing import page_number
 from marketplace.template_globals import url_for_safe
 
 blueprint = Blueprint("people", __name__)
@@ -24,7 +25,7 @@ PERMISSION = "person:manage"
 @requires(PERMISSION)
 def index() -> str:
     reference = request.args.get("reference", "")[:40]
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_number(request.args)
     caseload = queries.agency_people(current_user.agency_id, reference=reference, page=page)
     return render_template("people/index.html", caseload=caseload, reference=reference)
 

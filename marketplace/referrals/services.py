@@ -837,6 +837,24 @@ def hide_feedback(feedback: Feedback, actor: User, reason: str) -> Feedback:
     return feedback
 
 
+def show_feedback_again(feedback: Feedback, actor: User) -> Feedback:
+    """A platform admin puts back a comment hidden by mistake: it and its reply return to
+    the service's page. Who hid it and why stay in the audit log (the hide's own event),
+    and this event repeats the reason it was hidden for. Raises TransitionRefused for a
+    comment that is not hidden."""
+    if not can(actor, "feedback:moderate"):
+        raise NotPermitted("You do not have permission to do that.")
+    db.session.refresh(feedback, with_for_update=True)
+    if not feedback.shared or feedback.hidden_at is None:
+        raise TransitionRefused("This comment is not hidden.")
+    record("feedback_shown_again", feedback, actor=actor, hidden_reason=feedback.hidden_reason)
+    feedback.hidden_at = None
+    feedback.hidden_by_id = None
+    feedback.hidden_reason = None
+    db.session.flush()
+    return feedback
+
+
 # The person's own actions, through their tokenised link.
 
 

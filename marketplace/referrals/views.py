@@ -8,7 +8,7 @@ state) is shown as a message on the referral page; nothing already saved is lost
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -50,17 +50,13 @@ from marketplace.referrals.forms import (
 from marketplace.referrals.lifecycle import LifecycleError
 from marketplace.referrals.models import Appointment, ComplianceAlert, Feedback, Referral
 from marketplace.referrals.ratings import service_rating
+from marketplace.routing import page_number, whole_number
 
 blueprint = Blueprint("referrals", __name__, url_prefix="/referrals")
 
 
 def _user() -> Any:
     return current_user._get_current_object()  # type: ignore[attr-defined]
-
-
-def _int_arg(args: Mapping[str, str], name: str) -> int | None:
-    value = args.get(name, "")
-    return int(value) if value.isdigit() else None
 
 
 def _filters(is_referrer: bool) -> queries.InboxFilters:
@@ -76,13 +72,13 @@ def _filters(is_referrer: bool) -> queries.InboxFilters:
     reference = (args.get("reference") or "").strip().upper()[:16] or None
     return queries.InboxFilters(
         tab=tab if tab in queries.TAB_BY_KEY else "new",
-        service_id=_int_arg(args, "service"),
-        location_id=_int_arg(args, "location"),
-        agency_id=_int_arg(args, "agency"),
+        service_id=whole_number(args.get("service")),
+        location_id=whole_number(args.get("location")),
+        agency_id=whole_number(args.get("agency")),
         age=age if age in queries.AGES else None,
         reference=reference,
         sort=sort if sort in queries.SORTS else "oldest",
-        page=min(_int_arg(args, "page") or 1, 100_000),
+        page=page_number(args),
         scope=scope if scope in ("mine", "agency") else "mine" if is_referrer else "organisation",
     )
 
@@ -544,7 +540,7 @@ def decide_alert(referral_id: int, alert_id: int) -> Any:
 def ratings() -> str:
     """A provider's ratings and comments, with a reply form for administrators."""
     user = _user()
-    page = max(_int_arg(request.args, "page") or 1, 1)
+    page = page_number(request.args)
     rows, total = queries.service_feedback(user, page)
     rated = [
         (service, service_rating(service.rating_sum, service.rating_count))

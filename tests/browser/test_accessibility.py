@@ -302,6 +302,16 @@ def test_admin_and_commissioner_pages(page, browser, live_server: str, demo: Dem
     ]:
         check(page, path, found)
 
+    # A hidden comment on the list, with its "Show again" button, then shown again (other
+    # tests read the demo's shared comment).
+    page.goto(f"/admin/feedback/{demo.shared_feedback_id}/hide")
+    page.get_by_label("Why are you hiding this comment?").fill("Checking the hidden state")
+    page.get_by_role("button", name="Hide comment").click()
+    page.wait_for_selector("text=Comment hidden from the service's page")
+    note(page, "shared comments (one hidden)", found)
+    page.get_by_role("button", name="Show again").first.click()
+    page.wait_for_selector("text=Comment shown on the service's page again")
+
     commissioner = browser.new_context(base_url=live_server).new_page()
     sign_in(commissioner, "commissioner@pathways.example")
     check(commissioner, "/dashboard", found)

@@ -415,6 +415,91 @@ def test_only_platform_admins_may_hide_comments(
     assert shared.hidden_at is None
 
 
+@pytest.fixture
+def hidden(shared: Feedback) -> Feedback:
+    """The shared comment, hidden by an admin (committed, as the pages see it)."""
+    services.hide_feedback(shared, UserFactory(role=Role.PLATFORM_ADMIN), "Looked like a name")
+    db.session.commit()
+    return shared
+
+
+def test_an_admin_shows_a_comment_hidden_by_mistake_again(
+    client: FlaskClient, completed: Sides, hidden: Feedback
+) -> None:
+    shared = hidden
+    admin = UserFactory(role=Role.PLATFORM_ADMIN)
+    sign_in(client, admin.email)
+    listing = client.get("/admin/feedback").get_data(as_text=True)
+    assert f'action="/admin/feedback/{shared.id}/show"' in listing
+    response = post_form(
+        client, f"/admin/feedback/{shared.id}/show", {}, form_page="/admin/feedback"
+    )
+    assert response.status_code == 302
+    assert "Comment shown on the service" in client.get("/admin/feedback").get_data(as_text=True)
+
+    db.session.refresh(shared)
+    assert shared.hidden_at is None and shared.hidden_by_id is None
+    assert shared.hidden_reason is None
+    audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "feedback_shown_again"))
+    assert audit.actor_id == admin.id and audit.detail["hidden_reason"] == "Looked like a name"
+    # The hide itself stays on record.
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "feedback_hidden"))
+
+    switch_user(client, UserFactory(role=Role.REFERRER).email)
+    page = service_page(client, completed)
+    assert "Found her a room within a week" in page
+    assert "Thank you: we try to move fast." in page
+
+
+def test_a_comment_that_is_not_hidden_cannot_be_shown_again(
+    client: FlaskClient, completed: Sides, shared: Feedback
+) -> None:
+    admin = UserFactory(role=Role.PLATFORM_ADMIN)
+    with pytest.raises(TransitionRefused, match="not hidden"):
+        services.show_feedback_again(shared, admin)
+    sign_in(client, admin.email)
+    response = post_form(
+        client, f"/admin/feedback/{shared.id}/show", {}, form_page="/admin/feedback"
+    )
+    assert response.status_code == 302
+    assert "This comment is not hidden." in client.get("/admin/feedback").get_data(as_text=True)
+    private = services.give_feedback(
+        completed.referral, actor=completed.provider, rating=4, comments="Private"
+    )
+    db.session.commit()
+    response = post_form(
+        client, f"/admin/feedback/{private.id}/show", {}, form_page="/admin/feedback"
+    )
+    assert response.status_code == 404
+
+
+def test_showing_again_needs_the_form_token(client: FlaskClient, hidden: Feedback) -> None:
+    sign_in(client, UserFactory(role=Role.PLATFORM_ADMIN).email)
+    assert client.post(f"/admin/feedback/{hidden.id}/show").status_code == 400
+    db.session.refresh(hidden)
+    assert hidden.hidden_at is not None
+
+
+@pytest.mark.parametrize("role", ["provider", "referrer", "commissioner"])
+def test_only_platform_admins_may_show_comments_again(
+    client: FlaskClient, completed: Sides, hidden: Feedback, role: str
+) -> None:
+    shared = hidden
+    user = {
+        "provider": completed.provider,
+        "referrer": completed.referrer,
+        "commissioner": UserFactory(role=Role.COMMISSIONER),
+    }[role]
+    sign_in(client, user.email)
+    token_page = "/referrals" if role != "commissioner" else "/dashboard"
+    response = post_form(client, f"/admin/feedback/{shared.id}/show", {}, form_page=token_page)
+    assert response.status_code == 403
+    with pytest.raises(NotPermitted):
+        services.show_feedback_again(shared, user)
+    db.session.refresh(shared)
+    assert shared.hidden_at is not None
+
+
 def test_signed_out_visitors_are_sent_to_sign_in(client: FlaskClient, shared: Feedback) -> None:
     response = client.get("/admin/feedback")
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
