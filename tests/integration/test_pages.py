@@ -39,7 +39,7 @@ def test_unknown_api_path_is_a_json_404(client: FlaskClient) -> None:
 def test_footer_is_a_sector_services_not_gov_uks(client: FlaskClient) -> None:
     page = client.get("/").get_data(as_text=True)
     footer = page[page.index('<div class="govuk-footer">') :]
-    assert "Accessibility statement" in footer and "© Pathways" in footer
+    assert "Accessibility statement" in footer and "&copy; Pathways" in footer
     assert "govuk-footer__crown" not in footer and "copyright-logo" not in footer
     assert "crown-copyright" not in footer
 
