@@ -16,6 +16,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from marketplace.api.errors import BEARER_AUTH, documented_errors
 from marketplace.authz import get_or_404, requires
 from marketplace.directory import services
+from marketplace.directory.models import PLACES_MAX, WAITING_DAYS_MAX
 from marketplace.errors import json_error
 from marketplace.jobs import commit
 from marketplace.organisations.models import Organisation
@@ -33,11 +34,11 @@ class CapacityItemSchema(Schema):
     service_id = fields.Integer(required=True, metadata={"description": "The service's id."})
     capacity = fields.Integer(
         allow_none=True,
-        validate=validate.Range(min=0),
+        validate=validate.Range(min=0, max=PLACES_MAX),
         metadata={"description": "Total places; null means no set limit. Omit to keep."},
     )
     places_available = fields.Integer(
-        validate=validate.Range(min=0),
+        validate=validate.Range(min=0, max=PLACES_MAX),
         metadata={"description": "Places free now (instead of capacity)."},
     )
     capacity_status = fields.Enum(
@@ -47,7 +48,7 @@ class CapacityItemSchema(Schema):
     )
     waiting_days = fields.Integer(
         allow_none=True,
-        validate=validate.Range(min=0),
+        validate=validate.Range(min=0, max=WAITING_DAYS_MAX),
         metadata={"description": "Current wait from referral to first appointment, in days."},
     )
     version = fields.Integer(

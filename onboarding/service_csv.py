@@ -18,7 +18,13 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.directory import services as directory
-from marketplace.directory.models import ImportKind, ImportRun, Location
+from marketplace.directory.models import (
+    PLACES_MAX,
+    WAITING_DAYS_MAX,
+    ImportKind,
+    ImportRun,
+    Location,
+)
 from marketplace.extensions import db
 from marketplace.organisations.models import Organisation
 from marketplace.vocabulary import (
@@ -134,11 +140,13 @@ class ServiceRowSchema(Schema):
     referral_routes = ListOf(
         set(ReferralRoute), load_default=lambda: [ReferralRoute.PROFESSIONAL.value]
     )
-    capacity = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    capacity = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=PLACES_MAX))
     capacity_status = fields.Enum(
         CapacityStatus, by_value=True, load_default=CapacityStatus.AVAILABLE
     )
-    waiting_days = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    waiting_days = fields.Integer(
+        allow_none=True, validate=validate.Range(min=0, max=WAITING_DAYS_MAX)
+    )
     opening_times = fields.String(load_default="", validate=validate.Length(max=1000))
     contact_email = fields.Email(allow_none=True)
     contact_phone = fields.String(allow_none=True, validate=validate.Length(max=40))

@@ -28,6 +28,11 @@ from marketplace.extensions import Model, db
 from marketplace.vocabulary import CapacityStatus
 from matching.types import ServiceStatus
 
+# Upper bounds on what providers type: beyond them is a slip of the keyboard (and, soon
+# after, beyond PostgreSQL's integer), not a service.
+PLACES_MAX = 100_000
+WAITING_DAYS_MAX = 3_650
+
 if TYPE_CHECKING:
     from marketplace.accounts.models import User
     from marketplace.geography.models import Area

@@ -8,6 +8,7 @@ from wtforms import FieldList, Form, FormField, HiddenField, SelectField, Submit
 from wtforms.validators import NumberRange, Optional
 
 from marketplace.database import choices
+from marketplace.directory.models import PLACES_MAX, WAITING_DAYS_MAX
 from marketplace.vocabulary import LABELS, CapacityStatus
 from onboarding.forms.fields import WholeNumberField, options
 
@@ -19,7 +20,12 @@ class CapacityRowForm(Form):
         "Total places",
         widget=GovTextInput(),
         invalid_message="Total places must be a whole number, like 12",
-        validators=[Optional(), NumberRange(min=0, message="Total places must be 0 or more")],
+        validators=[
+            Optional(),
+            NumberRange(
+                min=0, max=PLACES_MAX, message=f"Total places must be between 0 and {PLACES_MAX:,}"
+            ),
+        ],
     )
     capacity_status = SelectField(
         "Taking people now", widget=GovSelect(), choices=options(choices(CapacityStatus, LABELS))
@@ -28,7 +34,14 @@ class CapacityRowForm(Form):
         "Waiting time in days",
         widget=GovTextInput(),
         invalid_message="Waiting time must be a whole number of days, like 14",
-        validators=[Optional(), NumberRange(min=0, message="Waiting time must be 0 days or more")],
+        validators=[
+            Optional(),
+            NumberRange(
+                min=0,
+                max=WAITING_DAYS_MAX,
+                message=f"Waiting time must be between 0 and {WAITING_DAYS_MAX:,} days",
+            ),
+        ],
     )
 
 

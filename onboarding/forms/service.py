@@ -29,6 +29,7 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from marketplace.database import choices
+from marketplace.directory.models import PLACES_MAX, WAITING_DAYS_MAX
 from marketplace.vocabulary import (
     LABELS,
     LANGUAGES,
@@ -246,7 +247,14 @@ class CapacityForm(SectionForm):
         "Total number of places",
         widget=GovTextInput(),
         invalid_message="Number of places must be a whole number, like 12",
-        validators=[Optional(), NumberRange(min=0, message="Number of places must be 0 or more")],
+        validators=[
+            Optional(),
+            NumberRange(
+                min=0,
+                max=PLACES_MAX,
+                message=f"Number of places must be between 0 and {PLACES_MAX:,}",
+            ),
+        ],
     )
     capacity_status = RadioField(
         "Can the service take people now?",
@@ -259,7 +267,14 @@ class CapacityForm(SectionForm):
         widget=GovTextInput(),
         description="From referral to first appointment, on average",
         invalid_message="Waiting time must be a whole number of days, like 14",
-        validators=[Optional(), NumberRange(min=0, message="Waiting time must be 0 days or more")],
+        validators=[
+            Optional(),
+            NumberRange(
+                min=0,
+                max=WAITING_DAYS_MAX,
+                message=f"Waiting time must be between 0 and {WAITING_DAYS_MAX:,} days",
+            ),
+        ],
     )
 
     def validate(self, extra_validators: Any = None) -> bool:

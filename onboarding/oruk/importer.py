@@ -26,6 +26,8 @@ from marketplace.accounts.models import User
 from marketplace.audit.services import record
 from marketplace.database import utcnow
 from marketplace.directory.models import (
+    PLACES_MAX,
+    WAITING_DAYS_MAX,
     ImportKind,
     ImportRun,
     Location,
@@ -370,8 +372,8 @@ def _plan_service(
     capacity, available = None, None
     for entry in row.get("capacities") or []:
         if isinstance(entry, dict):
-            capacity = _whole_number(entry, "maximum")
-            available = _whole_number(entry, "available")
+            capacity = _whole_number(entry, "maximum", high=PLACES_MAX)
+            available = _whole_number(entry, "available", high=PLACES_MAX)
             break
     vocabulary: dict[str, list[str]] = defaultdict(list)
     for mapping in mappings:
@@ -390,7 +392,9 @@ def _plan_service(
         status = ServiceStatus.DRAFT
     if capacity is not None and available is not None and available > capacity:
         raise RowError(f"capacity available {available} is more than maximum {capacity}")
-    waiting = _whole_number(row, "waiting_days") if "waiting_days" in row else None
+    waiting = (
+        _whole_number(row, "waiting_days", high=WAITING_DAYS_MAX) if "waiting_days" in row else None
+    )
     return {
         "oruk_id": _row_id(row),
         "name": _text(row, "name", 200, required=True),

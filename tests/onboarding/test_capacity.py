@@ -7,6 +7,7 @@ from flask.testing import FlaskClient
 
 from marketplace.accounts.tokens import issue_token
 from marketplace.directory.services import change_service
+from marketplace.extensions import db
 from marketplace.vocabulary import CapacityStatus
 from tests.factories import OrganisationFactory, ServiceFactory, provider_user
 from tests.helpers import post_form, sign_in
@@ -63,7 +64,7 @@ def test_one_bad_row_saves_nothing(client: FlaskClient, setup) -> None:  # noqa:
         rows(first, second, **{"rows-1-waiting_days": "-2"}),
     )
     assert response.status_code == 400
-    assert "Waiting time must be 0 days or more" in response.get_data(as_text=True)
+    assert "Waiting time must be between 0 and 3,650 days" in response.get_data(as_text=True)
     assert 'href="#rows-1-waiting_days"' in response.get_data(as_text=True)
     assert (first.capacity, first.version) == (10, 1)
 
@@ -200,3 +201,28 @@ def test_api_is_documented_in_openapi(client: FlaskClient) -> None:
     assert {"200", "409", "422"} <= set(operation["responses"])
     assert operation["security"] == [{"bearerAuth": []}]
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("rows-0-capacity", "2147483648", "Total places must be between 0 and 100,000"),
+        ("rows-0-waiting_days", "9" * 30, "Waiting time must be between 0 and 3,650 days"),
+    ],
+)
+def test_numbers_beyond_any_service_are_explained_and_nothing_is_saved(
+    client: FlaskClient,
+    setup,  # noqa: ANN001
+    field: str,
+    value: str,
+    message: str,
+) -> None:
+    user, organisation, first, second = setup
+    sign_in(client, user.email)
+    response = post_form(
+        client, f"/organisations/{organisation.id}/capacity", rows(first, second, **{field: value})
+    )
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    db.session.refresh(first)
+    assert (first.capacity, first.version) == (10, 1)

@@ -67,7 +67,9 @@ def test_command_imports_good_rows_and_reports_each_bad_one(app: Flask, sample_w
     assert "location “loc-unknown-postcode” was not imported" in problems[("services", "svc-lost")]
     assert "organisation “org-no-name”" in problems[("services", "svc-orphan")]
     assert problems[("services", "svc-ages")] == "minimum_age 30 is more than maximum_age 18"
-    assert problems[("services", "svc-negative")] == "“maximum” must be 0 or more, not -4"
+    assert (
+        problems[("services", "svc-negative")] == "“maximum” must be between 0 and 100000, not -4"
+    )
     assert problems[("services", None)] in ("“id” is missing", "is not an object")
     assert problems[("services", "svc-defunct")] == "the service is defunct"
     assert [p["index"] for p in run.problems if p["reason"] == "is not an object"] == [9]

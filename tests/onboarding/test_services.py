@@ -129,7 +129,8 @@ def test_upside_down_age_range_is_refused_and_nothing_changes(
 @pytest.mark.parametrize(
     "capacity,message",
     [
-        ("-3", "Number of places must be 0 or more"),
+        ("-3", "Number of places must be between 0 and 100,000"),
+        ("9" * 30, "Number of places must be between 0 and 100,000"),
         ("lots", "Number of places must be a whole number, like 12"),
         ("", "Enter the number of places"),
     ],
