@@ -14,6 +14,7 @@ edited template shows at once.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
@@ -26,7 +27,10 @@ from marketplace.referrals.queries import AGES, SORTS, TABS, InboxFilters, Inbox
 
 TEMPLATE = "referrals/_inbox_fragments.html"
 ROWS_KEPT = 4096  # a busy provider's open referrals, a few pages of each tab
-PARTS_KEPT = 512  # tables, tab bars, filter panels and paginations
+PARTS_KEPT = 512  # tab bars and paginations (a kilobyte or two each)
+# Whole tables and filter panels are tens of kilobytes each (a panel lists every agency):
+# fewer of them, to keep a worker's memory in bounds (a few megabytes).
+LARGE_PARTS_KEPT = 128
 
 AGE_OPTIONS = tuple(AGES.items())
 SORT_OPTIONS = tuple(SORTS.items())
@@ -38,9 +42,9 @@ class InboxFragments:
     def __init__(self, environment: Environment) -> None:
         self._environment = environment
         self._row = lru_cache(maxsize=ROWS_KEPT)(self._render_row)
-        self._table = lru_cache(maxsize=PARTS_KEPT)(self._render_table)
+        self._table = lru_cache(maxsize=LARGE_PARTS_KEPT)(self._render_table)
         self._tabs = lru_cache(maxsize=PARTS_KEPT)(self._render_tabs)
-        self._filter_panel = lru_cache(maxsize=PARTS_KEPT)(self._render_filter_panel)
+        self._filter_panel = lru_cache(maxsize=LARGE_PARTS_KEPT)(self._render_filter_panel)
         self._pagination = lru_cache(maxsize=PARTS_KEPT)(self._render_pagination)
 
     def _kept(self, kept: Callable[..., Markup], render: Callable[..., Markup]) -> Any:
@@ -54,7 +58,7 @@ class InboxFragments:
     def tabs(self, inbox_path: str, filters: InboxFilters, counts: Mapping[str, int]) -> Markup:
         """The tab bar, each tab with its count and a link keeping the other filters."""
         tabs = tuple((tab.key, tab.label, counts[tab.key]) for tab in TABS)
-        return self._kept(self._tabs, self._render_tabs)(inbox_path, filters, tabs)
+        return self._kept(self._tabs, self._render_tabs)(inbox_path, _first_page(filters), tabs)
 
     def filter_panel(
         self,
@@ -66,7 +70,7 @@ class InboxFragments:
         """The filter and search form, with the current filters chosen."""
         lists = (choices["services"], choices["locations"], choices["agencies"])
         return self._kept(self._filter_panel, self._render_filter_panel)(
-            inbox_path, filters, is_referrer, lists
+            inbox_path, _first_page(filters), is_referrer, lists
         )
 
     def pagination(self, inbox_path: str, filters: InboxFilters, pages: int) -> Markup:
@@ -108,6 +112,12 @@ class InboxFragments:
     def _render_pagination(self, inbox_path: str, filters: InboxFilters, pages: int) -> Markup:
         numbers = page_numbers(min(max(filters.page, 1), pages), pages)
         return Markup(self._macro("pagination")(inbox_path, filters, pages, numbers))
+
+
+def _first_page(filters: InboxFilters) -> InboxFilters:
+    """``filters`` on page 1: the tabs and the filter panel never show the page (their links
+    start again at page 1), so every page of a list shares them."""
+    return filters if filters.page == 1 else dataclasses.replace(filters, page=1)
 
 
 def register(app: Flask) -> None:

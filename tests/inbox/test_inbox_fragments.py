@@ -14,9 +14,14 @@ from jinja2 import DictLoader, Environment
 
 from marketplace.agencies.models import Agency
 from marketplace.extensions import not_rate_limited
-from marketplace.referrals.inbox_fragments import TEMPLATE, InboxFragments
+from marketplace.referrals.inbox_fragments import (
+    AGE_OPTIONS,
+    SORT_OPTIONS,
+    TEMPLATE,
+    InboxFragments,
+)
 from marketplace.referrals.models import ReferralState
-from marketplace.referrals.queries import InboxFilters, InboxRow
+from marketplace.referrals.queries import TABS, InboxFilters, InboxRow
 from tests.factories import (
     AgencyFactory,
     PersonFactory,
@@ -143,6 +148,25 @@ def test_the_filter_panel_shows_the_current_filters_and_lists(
         INBOX, dataclasses.replace(filters, scope="agency"), True, CHOICES
     )
     assert '<input type="hidden" name="scope" value="agency">' in referrers
+
+
+def test_every_page_of_a_list_shares_its_tabs_and_filter_panel(
+    app: Flask, fragments: InboxFragments
+) -> None:
+    first, third = (
+        InboxFilters(tab="all", service_id=2),
+        InboxFilters(tab="all", service_id=2, page=3),
+    )
+    assert fragments.tabs(INBOX, third, COUNTS) is fragments.tabs(INBOX, first, COUNTS)
+    panel = fragments.filter_panel(INBOX, third, False, CHOICES)
+    assert panel is fragments.filter_panel(INBOX, first, False, CHOICES)
+    # ... and what is shared is what the macros draw for the third page itself.
+    macros = app.jinja_env.get_template(TEMPLATE).module
+    lists = (CHOICES["services"], CHOICES["locations"], CHOICES["agencies"])
+    assert panel == macros.filter_panel(INBOX, third, False, lists, AGE_OPTIONS, SORT_OPTIONS)
+    tabs = tuple((tab.key, tab.label, COUNTS[tab.key]) for tab in TABS)
+    assert fragments.tabs(INBOX, third, COUNTS) == macros.tabs(INBOX, third, tabs)
+    assert "page=" not in fragments.tabs(INBOX, third, COUNTS)
 
 
 def test_pagination_follows_the_page_and_the_number_of_pages(
