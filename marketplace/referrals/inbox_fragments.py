@@ -1,8 +1,8 @@
 """The inbox page's repeated parts, rendered once and kept per process.
 
 The inbox is the busiest page, and most of it is the same from one request to the next:
-the same rows, tabs, filter panel and pagination, drawn by a template loop of some two
-thousand Python calls. Each part is a macro of ``templates/referrals/_inbox_fragments.html``
+the same rows, tabs, filter panel and pagination, which took nearly three thousand Python
+calls a page to draw. Each part is a macro of ``templates/referrals/_inbox_fragments.html``
 that shows nothing but its arguments, kept in a bounded LRU (``functools.lru_cache``)
 keyed by exactly those arguments: the rows as read, the filters, the counts, the filter
 lists. A change in anything a part shows is a different key, so a kept part is never
