@@ -20,6 +20,7 @@ from marketplace.directory.models import Location, Service, ServiceStatus, Servi
 from marketplace.extensions import db
 from marketplace.geography.models import Area
 from marketplace.organisations.models import Organisation
+from marketplace.routing import ROW_ID_MAX
 from marketplace.taxonomy.models import Need
 from marketplace.vocabulary import CapacityStatus, DeliveryMode
 
@@ -344,7 +345,11 @@ def update_capacity(
     saved: list[Service] = []
     with db.session.begin_nested() as savepoint:
         for update in updates:
-            service = db.session.get(Service, update.service_id)
+            service = (
+                db.session.get(Service, update.service_id)
+                if 1 <= update.service_id <= ROW_ID_MAX
+                else None
+            )
             if service is None or service.organisation_id != organisation.id:
                 errors.append(
                     (update.service_id, "service_id", "No such service in this organisation")

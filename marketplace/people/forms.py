@@ -34,6 +34,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
 from marketplace.database import choices
+from marketplace.date_input import date_parts
 from marketplace.people import postcodes
 from marketplace.people.answers import KM_PER_MILE, AssessmentAnswers, NeedAnswer, PersonDetails
 from marketplace.taxonomy.models import Need
@@ -79,6 +80,8 @@ class DateOfBirthField(Field):
         return ""
 
     def process_formdata(self, valuelist: list[str]) -> None:
+        if valuelist:
+            valuelist = date_parts(valuelist)
         self.raw_data = valuelist
         parts = [value.strip() for value in valuelist]
         if not any(parts):

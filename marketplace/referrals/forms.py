@@ -24,7 +24,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import (
     BooleanField,
-    DateField,
     IntegerField,
     RadioField,
     SelectField,
@@ -36,6 +35,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from marketplace.date_input import DateInputField
 from marketplace.referrals.lifecycle import (
     OUTCOME_LABELS,
     REASON_LABELS,
@@ -133,7 +133,7 @@ TIME_PATTERN = re.compile(r"^\s*([01]?\d|2[0-3])[:.]([0-5]\d)\s*$")
 
 
 class AppointmentForm(FlaskForm):
-    day = DateField(
+    day = DateInputField(
         "Date",
         widget=GovDateInput(),
         format="%d %m %Y",

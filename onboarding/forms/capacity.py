@@ -5,12 +5,16 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextInput
 from wtforms import FieldList, Form, FormField, HiddenField, SelectField, SubmitField
-from wtforms.validators import NumberRange, Optional
+from wtforms.validators import Optional
 
 from marketplace.database import choices
-from marketplace.directory.models import PLACES_MAX, WAITING_DAYS_MAX
 from marketplace.vocabulary import LABELS, CapacityStatus
-from onboarding.forms.fields import WholeNumberField, options
+from onboarding.forms.fields import (
+    WAITING_DAYS_IN_RANGE,
+    WholeNumberField,
+    options,
+    places_in_range,
+)
 
 
 class CapacityRowForm(Form):
@@ -22,9 +26,7 @@ class CapacityRowForm(Form):
         invalid_message="Total places must be a whole number, like 12",
         validators=[
             Optional(),
-            NumberRange(
-                min=0, max=PLACES_MAX, message=f"Total places must be between 0 and {PLACES_MAX:,}"
-            ),
+            places_in_range("Total places"),
         ],
     )
     capacity_status = SelectField(
@@ -36,11 +38,7 @@ class CapacityRowForm(Form):
         invalid_message="Waiting time must be a whole number of days, like 14",
         validators=[
             Optional(),
-            NumberRange(
-                min=0,
-                max=WAITING_DAYS_MAX,
-                message=f"Waiting time must be between 0 and {WAITING_DAYS_MAX:,} days",
-            ),
+            WAITING_DAYS_IN_RANGE,
         ],
     )
 

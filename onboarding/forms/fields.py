@@ -6,7 +6,9 @@ from typing import Any
 
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput
 from wtforms import IntegerField, SelectChoice, SelectMultipleField
-from wtforms.validators import ValidationError
+from wtforms.validators import NumberRange, ValidationError
+
+from marketplace.directory.models import PLACES_MAX, WAITING_DAYS_MAX
 
 
 def options(pairs: Any) -> list[SelectChoice]:
@@ -46,3 +48,17 @@ class WholeNumberField(IntegerField):
         except ValueError:
             self.data = None
             raise ValueError(self.invalid_message) from None
+
+
+def places_in_range(what: str) -> NumberRange:
+    """0 to PLACES_MAX places, the message naming the field as its label does."""
+    return NumberRange(
+        min=0, max=PLACES_MAX, message=f"{what} must be between 0 and {PLACES_MAX:,}"
+    )
+
+
+WAITING_DAYS_IN_RANGE = NumberRange(
+    min=0,
+    max=WAITING_DAYS_MAX,
+    message=f"Waiting time must be between 0 and {WAITING_DAYS_MAX:,} days",
+)

@@ -29,7 +29,6 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from marketplace.database import choices
-from marketplace.directory.models import PLACES_MAX, WAITING_DAYS_MAX
 from marketplace.vocabulary import (
     LABELS,
     LANGUAGES,
@@ -42,7 +41,13 @@ from marketplace.vocabulary import (
     ReferralRoute,
     RiskLevel,
 )
-from onboarding.forms.fields import CheckboxesField, WholeNumberField, options
+from onboarding.forms.fields import (
+    WAITING_DAYS_IN_RANGE,
+    CheckboxesField,
+    WholeNumberField,
+    options,
+    places_in_range,
+)
 
 
 class SectionForm(FlaskForm):
@@ -249,11 +254,7 @@ class CapacityForm(SectionForm):
         invalid_message="Number of places must be a whole number, like 12",
         validators=[
             Optional(),
-            NumberRange(
-                min=0,
-                max=PLACES_MAX,
-                message=f"Number of places must be between 0 and {PLACES_MAX:,}",
-            ),
+            places_in_range("Number of places"),
         ],
     )
     capacity_status = RadioField(
@@ -269,11 +270,7 @@ class CapacityForm(SectionForm):
         invalid_message="Waiting time must be a whole number of days, like 14",
         validators=[
             Optional(),
-            NumberRange(
-                min=0,
-                max=WAITING_DAYS_MAX,
-                message=f"Waiting time must be between 0 and {WAITING_DAYS_MAX:,} days",
-            ),
+            WAITING_DAYS_IN_RANGE,
         ],
     )
 

@@ -10,16 +10,10 @@ from marketplace.authz import get_or_404, requires
 from marketplace.directory import queries, services
 from marketplace.jobs import commit
 from marketplace.organisations.models import Organisation
+from marketplace.routing import whole_number
 from marketplace.vocabulary import CapacityStatus
 from onboarding.blueprint import blueprint
 from onboarding.forms.capacity import QuickCapacityForm
-
-
-def _as_int(text: str | None) -> int | None:
-    try:
-        return int(text or "")
-    except ValueError:
-        return None
 
 
 @blueprint.route("/organisations/<int:organisation_id>/capacity", methods=["GET", "POST"])
@@ -44,11 +38,11 @@ def capacity(organisation_id: int) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         updates = [
             services.CapacityUpdate(
-                service_id=_as_int(row.service_id.data) or 0,
+                service_id=whole_number(row.service_id.data) or 0,
                 capacity=row.capacity.data,
                 capacity_status=CapacityStatus(row.capacity_status.data),
                 waiting_days=row.waiting_days.data,
-                expected_version=_as_int(row.version.data),
+                expected_version=whole_number(row.version.data),
             )
             for row in form.rows
         ]
@@ -56,7 +50,7 @@ def capacity(organisation_id: int) -> Response | tuple[str, int]:
             services.update_capacity(organisation, updates, current_user)
         except services.CapacityRefused as refused:
             stale = refused.stale
-            by_service = {_as_int(row.service_id.data): row for row in form.rows}
+            by_service = {whole_number(row.service_id.data): row for row in form.rows}
             for service_id, field, message in refused.errors:
                 row = by_service.get(service_id)
                 if row is None:
@@ -67,7 +61,7 @@ def capacity(organisation_id: int) -> Response | tuple[str, int]:
             commit()
             flash("Capacity and waiting times saved.", "success")
             return redirect(url_for("onboarding.capacity", organisation_id=organisation.id))
-    shown = [(row, by_id.get(_as_int(row.service_id.data) or 0)) for row in form.rows]
+    shown = [(row, by_id.get(whole_number(row.service_id.data) or 0)) for row in form.rows]
     status = 409 if stale else (400 if form.errors else 200)
     return render_template(
         "onboarding/capacity.html",

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from urllib.parse import urlencode
+from html.parser import HTMLParser
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from flask import Flask
@@ -265,3 +266,98 @@ def test_a_capacity_too_big_for_the_database_is_a_field_error(client: FlaskClien
     )
     assert response.status_code == 422, response.get_json()
     assert response.get_json()["errors"][0]["field"].endswith("capacity")
+
+
+class _Forms(HTMLParser):
+    """The POST forms of a page: action and their fields' names with the values the page
+    filled in (the first option of a select, a checked box's value)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[tuple[str, dict[str, str]]] = []
+        self._fields: dict[str, str] | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {name: value or "" for name, value in attrs}
+        if tag == "form" and found.get("method", "get").lower() == "post":
+            self._fields = {}
+            self.forms.append((found.get("action", ""), self._fields))
+        elif self._fields is None:
+            return
+        elif tag in ("input", "textarea") and found.get("name"):
+            kind = found.get("type", "text")
+            if kind in ("checkbox", "radio") and found["name"] in self._fields:
+                return
+            if kind not in ("submit", "button", "file"):
+                self._fields[found["name"]] = found.get("value", "")
+        elif tag == "select" and found.get("name"):
+            self._select = found["name"]
+            self._fields.setdefault(self._select, "")
+        elif tag == "option" and self._select and not self._fields[self._select]:
+            self._fields[self._select] = found.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._fields = None
+        elif tag == "select":
+            self._select = None
+
+
+FORM_JUNK = ["9" * 40, "-1", "x" * 10_000, "2026-02-31", "<b>", "\u202e"]
+
+
+@pytest.mark.usefixtures("unlimited")
+@pytest.mark.parametrize("who", [login for login in LOGINS if login != "signed out"])
+def test_no_form_answers_junk_with_a_server_error(
+    app: Flask, client: FlaskClient, who: str
+) -> None:
+    build_demo()
+    ids = _real_ids()
+    email = LOGINS[who]
+    assert email is not None
+    sign_in(client, email, DEMO_PASSWORD)
+    server_errors = []
+    posted = 0
+    for rule in _get_rules(app):
+        page = _paths(rule, ids)[0]
+        with client.get(page) as response:
+            if response.status_code != 200 or "html" not in response.content_type:
+                continue
+            parser = _Forms()
+            parser.feed(response.get_data(as_text=True))
+        for action, fields in parser.forms:
+            target = urlsplit(action or page).path
+            if target == "/sign-out" or "csrf_token" not in fields:
+                continue
+            editable = [name for name in fields if name != "csrf_token"]
+            attempts = [{**fields, name: junk} for name in editable for junk in FORM_JUNK]
+            attempts += [{**fields, **dict.fromkeys(editable, junk)} for junk in FORM_JUNK]
+            for data in attempts:
+                posted += 1
+                failure = ""
+                try:
+                    status = client.post(target, data=data).status_code
+                except Exception as error:  # noqa: BLE001 - testing propagates a 500's exception
+                    db.session.rollback()
+                    status = 500
+                    failure = f"({type(error).__name__}: {str(error).splitlines()[0][:100]})"
+                if status >= 500:
+                    changed = {k: v[:20] for k, v in data.items() if fields.get(k) != v}
+                    server_errors.append(f"{status} POST {target} {changed} {failure}")
+    assert posted > 100
+    assert server_errors == [], f"{len(server_errors)} server errors:\n" + "\n".join(
+        server_errors[:100]
+    )
+
+
+def test_a_date_sent_in_one_part_is_an_error_on_the_form(client: FlaskClient) -> None:
+    build_demo()
+    sign_in(client, LOGINS[Role.REFERRER.value], DEMO_PASSWORD)
+    token = csrf_token(client, "/people/new")
+    response = client.post(
+        "/people/new",
+        data={"csrf_token": token, "reference": "AB-1", "date_of_birth": "7"},
+    )
+    assert response.status_code == 400
+    assert "Date of birth must include a day, month and year" in response.get_data(as_text=True)
