@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, url_for
+from flask import abort, jsonify, url_for
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
@@ -36,6 +36,7 @@ from marketplace.matches.services import (
 )
 from marketplace.people.models import NeedsAssessment
 from marketplace.referrals.models import Referral
+from marketplace.routing import PAGE_MAX
 
 blueprint = Blueprint(
     "referrals_api",
@@ -69,6 +70,8 @@ class Referrals(MethodView):
 
         A referrer sees their agency's referrals; a provider their organisations'.
         """
+        if pagination_parameters.page > PAGE_MAX:
+            abort(422, description=f"page must be {PAGE_MAX:,} or less")
         query = _visible_referrals(current_user)
         if args.get("state"):
             query = query.where(Referral.state == args["state"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from marketplace.api.errors import ApiErrorSchema, ApiErrorsSchema
+from marketplace.referrals.models import ReferralState
 
 
 class ReferralCreateSchema(Schema):
@@ -104,5 +105,10 @@ class ReferralProblemsSchema(ApiErrorsSchema):
 
 class ReferralListArgs(Schema):
     state = fields.String(
-        load_default=None, metadata={"description": "Only referrals in this state"}
+        load_default=None,
+        validate=validate.OneOf(
+            [state.value for state in ReferralState],
+            error="Choose a state: " + ", ".join(state.value for state in ReferralState),
+        ),
+        metadata={"description": "Only referrals in this state"},
     )

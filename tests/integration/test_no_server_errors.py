@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -20,6 +21,8 @@ from werkzeug.routing import Rule
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.tokens import issue_token
 from marketplace.extensions import db, limiter
+from marketplace.referrals import person_links
+from marketplace.referrals.models import Appointment
 from marketplace.seeding.demo import DEMO_PASSWORD, build_demo
 from tests.helpers import csrf_token, sign_in
 
@@ -69,10 +72,11 @@ def unlimited() -> Iterator[None]:
     limiter.enabled = True
 
 
-def _real_ids() -> dict[str, int]:
+def _real_ids() -> dict[str, Any]:
     """One existing row of each kind, preferring the demo provider's own (so that pages
-    render rather than refuse) where a row belongs to an organisation."""
-    ids = {}
+    render rather than refuse) where a row belongs to an organisation; and a working
+    link for the person referred, to the referral of that appointment."""
+    ids: dict[str, Any] = {}
     for argument, table in ID_TABLES.items():
         found = db.session.scalar(text(f"SELECT min(id) FROM {table}"))  # noqa: S608 - fixed names
         ids[argument] = found if found is not None else 1
@@ -87,11 +91,15 @@ def _real_ids() -> dict[str, int]:
             text(f"SELECT min(id) FROM {table} WHERE organisation_id = :o"),  # noqa: S608
             {"o": organisation.id},
         )
+    appointment = db.session.get(Appointment, ids["appointment_id"])
+    assert appointment is not None
+    ids["person_token"] = person_links.issue_link(appointment.referral)
     return ids
 
 
-def _paths(rule: Rule, ids: dict[str, int]) -> list[str]:
-    """The rule's path with real, missing and too-big ids (and a made-up token)."""
+def _paths(rule: Rule, ids: dict[str, Any]) -> list[str]:
+    """The rule's path with real, missing and too-big ids; a person's link works in the
+    real one, other tokens are made up."""
     arguments = [name for name in rule.arguments if name not in (rule.defaults or {})]
     if not arguments:
         return [rule.rule]
@@ -100,7 +108,8 @@ def _paths(rule: Rule, ids: dict[str, int]) -> list[str]:
         values: dict[str, object] = {}
         for name in arguments:
             if name == "token":
-                values[name] = "not-a-real-token"
+                real_link = choice == "real" and rule.rule.startswith("/p/")
+                values[name] = ids["person_token"] if real_link else "not-a-real-token"
             elif choice == "real":
                 values[name] = ids.get(name, 1)
             else:
@@ -131,8 +140,12 @@ def test_no_page_or_api_read_answers_bad_input_with_a_server_error(
     build_demo()
     ids = _real_ids()
     email = LOGINS[who]
+    api_headers = {}
     if email is not None:
         sign_in(client, email, DEMO_PASSWORD)
+        user = db.session.scalar(select(User).where(User.email == email))
+        assert user is not None
+        api_headers = {"Authorization": f"Bearer {issue_token(user, 'crawl')}"}
     rules = _get_rules(app)
     assert len(rules) > 60  # the crawl reaches the whole application
     server_errors = []
@@ -144,7 +157,8 @@ def test_no_page_or_api_read_answers_bad_input_with_a_server_error(
         for url in [real, *(real + query for query in junk_queries), *others]:
             requests += 1
             try:
-                with client.get(url) as response:  # closes files sent (the favicon)
+                headers = api_headers if url.startswith("/api/") else {}
+                with client.get(url, headers=headers) as response:  # closes files (favicon)
                     status = response.status_code
             except Exception as error:  # noqa: BLE001 - testing propagates a 500's exception
                 db.session.rollback()
@@ -361,3 +375,19 @@ def test_a_date_sent_in_one_part_is_an_error_on_the_form(client: FlaskClient) ->
     )
     assert response.status_code == 400
     assert "Date of birth must include a day, month and year" in response.get_data(as_text=True)
+
+
+def test_listing_referrals_by_an_unknown_state_or_past_any_page_is_a_422(
+    client: FlaskClient,
+) -> None:
+    build_demo()
+    referrer = db.session.scalar(select(User).where(User.email == LOGINS[Role.REFERRER.value]))
+    assert referrer is not None
+    headers = {"Authorization": f"Bearer {issue_token(referrer, 'list')}"}
+    response = client.get("/api/v1/referrals?state=lost", headers=headers)
+    assert response.status_code == 422
+    assert "Choose a state" in response.get_json()["errors"][0]["message"]
+    response = client.get(f"/api/v1/referrals?page={10**30}", headers=headers)
+    assert response.status_code == 422
+    assert "page must be 100,000 or less" in response.get_json()["errors"][0]["message"]
+    assert client.get("/api/v1/referrals?state=sent", headers=headers).status_code == 200
