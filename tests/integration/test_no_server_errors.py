@@ -322,15 +322,15 @@ FORM_JUNK = ["9" * 40, "-1", "x" * 10_000, "2026-02-31", "<b>", "\u202e"]
 
 
 @pytest.mark.usefixtures("unlimited")
-@pytest.mark.parametrize("who", [login for login in LOGINS if login != "signed out"])
+@pytest.mark.parametrize("who", list(LOGINS))
 def test_no_form_answers_junk_with_a_server_error(
     app: Flask, client: FlaskClient, who: str
 ) -> None:
     build_demo()
     ids = _real_ids()
     email = LOGINS[who]
-    assert email is not None
-    sign_in(client, email, DEMO_PASSWORD)
+    if email is not None:
+        sign_in(client, email, DEMO_PASSWORD)
     server_errors = []
     posted = 0
     for rule in _get_rules(app):
