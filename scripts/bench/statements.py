@@ -31,13 +31,17 @@ def capture_statements(app: Any, client: Any, path: str) -> list[tuple[str, obje
     return captured
 
 
-def replay(raw: Any, statements: list[tuple[str, object]]) -> None:
+def replay(raw: Any, statements: list[tuple[str, object]], *, commit: bool = False) -> None:
     """Run ``statements`` on the raw driver connection ``raw`` in one transaction and
-    fetch every row, as the request does."""
+    fetch every row, as the request does; then roll back, as the request does (or commit,
+    which keeps psycopg's prepared statements: see prepared.py)."""
     cursor = raw.cursor()
     for statement, parameters in statements:
         cursor.execute(statement, parameters)
         if cursor.description:
             cursor.fetchall()
     cursor.close()
-    raw.rollback()
+    if commit:
+        raw.commit()
+    else:
+        raw.rollback()
