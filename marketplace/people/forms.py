@@ -34,7 +34,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
 from marketplace.database import choices
-from marketplace.date_input import date_parts
+from marketplace.form_fields import WholeNumberField, date_parts
 from marketplace.people import postcodes
 from marketplace.people.answers import KM_PER_MILE, AssessmentAnswers, NeedAnswer, PersonDetails
 from marketplace.taxonomy.models import Need
@@ -100,31 +100,6 @@ class DateOfBirthField(Field):
             raise ValueError("Date of birth must be in the past")
 
 
-class WholeNumberField(StringField):
-    """A whole number with a GOV.UK message instead of WTForms' "Not a valid integer"."""
-
-    def __init__(self, *args: Any, message: str, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.message = message
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        text = (valuelist[0] if valuelist else "").strip()
-        self.raw_data = valuelist
-        if not text:
-            self.data = None
-            return
-        try:
-            self.data = int(text)
-        except ValueError:
-            self.data = None
-            raise ValueError(self.message) from None
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return str(self.raw_data[0])
-        return "" if self.data is None else str(self.data)
-
-
 def options(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
     """Choices for a radio, checkbox or select field from (value, label) pairs."""
     return [SelectChoice(value, text) for value, text in pairs]
@@ -154,7 +129,7 @@ class PersonForm(FlaskForm):
         "Age (optional)",
         widget=GovTextInput(),
         description="If you do not know their date of birth",
-        message="Age must be a whole number, like 34",
+        invalid_message="Age must be a whole number, like 34",
     )
     gender = RadioField(
         "Gender",

@@ -35,7 +35,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from marketplace.date_input import DateInputField
+from marketplace.form_fields import DateInputField
 from marketplace.referrals.lifecycle import (
     OUTCOME_LABELS,
     REASON_LABELS,

@@ -8,10 +8,10 @@ from wtforms import FieldList, Form, FormField, HiddenField, SelectField, Submit
 from wtforms.validators import Optional
 
 from marketplace.database import choices
+from marketplace.form_fields import WholeNumberField
 from marketplace.vocabulary import LABELS, CapacityStatus
 from onboarding.forms.fields import (
     WAITING_DAYS_IN_RANGE,
-    WholeNumberField,
     options,
     places_in_range,
 )

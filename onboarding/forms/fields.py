@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput
-from wtforms import IntegerField, SelectChoice, SelectMultipleField
+from wtforms import SelectChoice, SelectMultipleField
 from wtforms.validators import NumberRange, ValidationError
 
 from marketplace.directory.models import PLACES_MAX, WAITING_DAYS_MAX
@@ -29,25 +29,6 @@ class CheckboxesField(SelectMultipleField):
         for item in self.data or []:
             if str(item) not in values:
                 raise ValidationError("Select from the options given")
-
-
-class WholeNumberField(IntegerField):
-    """A whole-number input that says what was wrong in GOV.UK words."""
-
-    def __init__(self, *args: Any, invalid_message: str = "Enter a whole number", **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.invalid_message = invalid_message
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if not valuelist or not str(valuelist[0]).strip():
-            self.data = None
-            return
-        text = str(valuelist[0]).strip()
-        try:
-            self.data = int(text)
-        except ValueError:
-            self.data = None
-            raise ValueError(self.invalid_message) from None
 
 
 def places_in_range(what: str) -> NumberRange:

@@ -29,6 +29,7 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from marketplace.database import choices
+from marketplace.form_fields import WholeNumberField
 from marketplace.vocabulary import (
     LABELS,
     LANGUAGES,
@@ -44,7 +45,6 @@ from marketplace.vocabulary import (
 from onboarding.forms.fields import (
     WAITING_DAYS_IN_RANGE,
     CheckboxesField,
-    WholeNumberField,
     options,
     places_in_range,
 )

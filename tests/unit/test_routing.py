@@ -48,11 +48,3 @@ def test_page_number_is_one_unless_a_page_in_range_is_asked_for() -> None:
 
 def test_row_ids_keeps_the_valid_ones_once_in_order() -> None:
     assert row_ids(["3", "x", "1", "3", "99999999999", "2"]) == [3, 1, 2]
-
-
-def test_a_date_input_always_has_three_parts() -> None:
-    from marketplace.date_input import date_parts
-
-    assert date_parts(["7"]) == ["7", "", ""]
-    assert date_parts(["7", "3", "2026", "extra"]) == ["7", "3", "2026"]
-    assert date_parts([]) == ["", "", ""]
