@@ -72,6 +72,30 @@ def unlimited() -> Iterator[None]:
     limiter.enabled = True
 
 
+def _bearer(email: str) -> dict[str, str]:
+    """Headers that call the API as the user with ``email``."""
+    user = db.session.scalar(select(User).where(User.email == email))
+    assert user is not None
+    return {"Authorization": f"Bearer {issue_token(user, 'crawl')}"}
+
+
+def _status(client: FlaskClient, method: str, url: str, **sent: Any) -> tuple[int, str]:
+    """The status the application answers, and what went wrong when it was a server
+    error: under testing Flask propagates a 500's exception instead of answering it."""
+    try:
+        with client.open(url, method=method, **sent) as response:  # closes files (favicon)
+            return response.status_code, ""
+    except Exception as error:  # noqa: BLE001
+        db.session.rollback()
+        return 500, f"({type(error).__name__}: {str(error).splitlines()[0][:100]})"
+
+
+def _assert_none(server_errors: list[str]) -> None:
+    assert server_errors == [], f"{len(server_errors)} server errors:\n" + "\n".join(
+        server_errors[:200]
+    )
+
+
 def _real_ids() -> dict[str, Any]:
     """One existing row of each kind, preferring the demo provider's own (so that pages
     render rather than refuse) where a row belongs to an organisation; and a working
@@ -80,9 +104,7 @@ def _real_ids() -> dict[str, Any]:
     for argument, table in ID_TABLES.items():
         found = db.session.scalar(text(f"SELECT min(id) FROM {table}"))  # noqa: S608 - fixed names
         ids[argument] = found if found is not None else 1
-    provider = db.session.scalar(
-        select(User).where(User.email == "provider.admin@pathways.example")
-    )
+    provider = db.session.scalar(select(User).where(User.email == LOGINS[Role.PROVIDER.value]))
     assert provider is not None
     organisation = provider.memberships[0].organisation
     ids["organisation_id"] = organisation.id
@@ -143,9 +165,7 @@ def test_no_page_or_api_read_answers_bad_input_with_a_server_error(
     api_headers = {}
     if email is not None:
         sign_in(client, email, DEMO_PASSWORD)
-        user = db.session.scalar(select(User).where(User.email == email))
-        assert user is not None
-        api_headers = {"Authorization": f"Bearer {issue_token(user, 'crawl')}"}
+        api_headers = _bearer(email)
     rules = _get_rules(app)
     assert len(rules) > 60  # the crawl reaches the whole application
     server_errors = []
@@ -156,22 +176,14 @@ def test_no_page_or_api_read_answers_bad_input_with_a_server_error(
         real, *others = _paths(rule, ids)
         for url in [real, *(real + query for query in junk_queries), *others]:
             requests += 1
-            try:
-                headers = api_headers if url.startswith("/api/") else {}
-                with client.get(url, headers=headers) as response:  # closes files (favicon)
-                    status = response.status_code
-            except Exception as error:  # noqa: BLE001 - testing propagates a 500's exception
-                db.session.rollback()
-                status = 500
-                url += f"  ({type(error).__name__}: {str(error).splitlines()[0][:100]})"
+            headers = api_headers if url.startswith("/api/") else {}
+            status, failure = _status(client, "GET", url, headers=headers)
             statuses.add(status)
             if status >= 500:
-                server_errors.append(f"{status} GET {url[:300]}")
+                server_errors.append(f"{status} GET {url[:300]} {failure}")
     assert requests > 500
     assert 429 not in statuses and 200 in statuses  # the views answered, not the limiter
-    assert server_errors == [], f"{len(server_errors)} server errors:\n" + "\n".join(
-        server_errors[:200]
-    )
+    _assert_none(server_errors)
 
 
 def test_a_nul_character_in_a_form_is_refused_with_a_message(client: FlaskClient) -> None:
@@ -209,14 +221,24 @@ ONE_FIELD_JUNK: list[object] = [2**70, -(2**40), "x" * 10_000, None]
 def _api_writes(app: Flask) -> list[tuple[str, Rule]]:
     return [
         (method, rule)
-        for rule in _get_rules_all(app)
+        for rule in sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule)
         if rule.rule.startswith("/api/")
         for method in sorted((rule.methods or set()) & {"POST", "PUT", "PATCH"})
     ]
 
 
-def _get_rules_all(app: Flask) -> list[Rule]:
-    return sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule)
+def _api_bodies(ids: dict[str, Any]) -> list[object]:
+    """Junk in every field at once; then one field at a time, alone and beside real ids,
+    so that the junk gets past the other fields' checks to the write."""
+    shapes = [dict.fromkeys(API_FIELDS, junk) for junk in API_JUNK]
+    bodies: list[object] = [*shapes, *([shape] for shape in shapes)]
+    for field in API_FIELDS:
+        for junk in ONE_FIELD_JUNK:
+            alone = {field: junk}
+            beside_service = {"service_id": ids["service_id"], field: junk}
+            beside_both = {**beside_service, "assessment_id": ids["assessment_id"]}
+            bodies += [alone, beside_service, beside_both, {"services": [beside_service]}]
+    return bodies
 
 
 @pytest.mark.parametrize("who", ["provider", "referrer"])
@@ -226,57 +248,34 @@ def test_no_api_write_answers_junk_with_a_server_error(
 ) -> None:
     build_demo()
     ids = _real_ids()
-    email = LOGINS[Role.PROVIDER.value if who == "provider" else Role.REFERRER.value]
-    user = db.session.scalar(select(User).where(User.email == email))
-    assert user is not None
-    headers = {"Authorization": f"Bearer {issue_token(user, 'junk')}"}
+    headers = _bearer(LOGINS[Role.PROVIDER.value if who == "provider" else Role.REFERRER.value])
+    # Encoded here: the app's JSON provider (orjson) would refuse 2**70 in the client.
+    bodies = [json.dumps(body) for body in _api_bodies(ids)]
     writes = _api_writes(app)
     assert len(writes) >= 15
     server_errors = []
     statuses: set[int] = set()
     for method, rule in writes:
         path = _paths(rule, ids)[0]
-        # Junk in every field at once; then one field at a time, alone and beside real
-        # ids, so that the junk gets past the other fields' checks to the write.
-        shapes = [dict.fromkeys(API_FIELDS, junk) for junk in API_JUNK]
-        bodies: list[object] = [*shapes, *([shape] for shape in shapes)]
-        for field in API_FIELDS:
-            for junk in ONE_FIELD_JUNK:
-                alone = {field: junk}
-                beside_service = {"service_id": ids["service_id"], field: junk}
-                beside_both = {**beside_service, "assessment_id": ids["assessment_id"]}
-                bodies += [alone, beside_service, beside_both, {"services": [beside_service]}]
-        for body in bodies:
-            # Encoded here: the app's JSON provider (orjson) would refuse 2**70 in the client.
-            sent = json.dumps(body)
-            failure = ""
-            try:
-                status = client.open(
-                    path, method=method, data=sent, content_type="application/json", headers=headers
-                ).status_code
-            except Exception as error:  # noqa: BLE001 - testing propagates a 500's exception
-                db.session.rollback()
-                status = 500
-                failure = f"({type(error).__name__}: {str(error).splitlines()[0][:100]})"
+        for sent in bodies:
+            status, failure = _status(
+                client, method, path, data=sent, content_type="application/json", headers=headers
+            )
             statuses.add(status)
             if status >= 500:
                 server_errors.append(f"{status} {method} {path} {sent[:80]} {failure}")
     assert 429 not in statuses and 422 in statuses  # the views checked what was sent
-    assert server_errors == [], f"{len(server_errors)} server errors:\n" + "\n".join(
-        server_errors[:100]
-    )
+    _assert_none(server_errors)
 
 
 def test_a_capacity_too_big_for_the_database_is_a_field_error(client: FlaskClient) -> None:
     build_demo()
     ids = _real_ids()
-    provider = db.session.scalar(select(User).where(User.email == LOGINS[Role.PROVIDER.value]))
-    assert provider is not None
     response = client.put(
         f"/api/v1/organisations/{ids['organisation_id']}/capacity",
         data=json.dumps({"services": [{"service_id": ids["service_id"], "capacity": 2**70}]}),
         content_type="application/json",
-        headers={"Authorization": f"Bearer {issue_token(provider, 'capacity')}"},
+        headers=_bearer(LOGINS[Role.PROVIDER.value]),
     )
     assert response.status_code == 422, response.get_json()
     assert response.get_json()["errors"][0]["field"].endswith("capacity")
@@ -349,20 +348,12 @@ def test_no_form_answers_junk_with_a_server_error(
             attempts += [{**fields, **dict.fromkeys(editable, junk)} for junk in FORM_JUNK]
             for data in attempts:
                 posted += 1
-                failure = ""
-                try:
-                    status = client.post(target, data=data).status_code
-                except Exception as error:  # noqa: BLE001 - testing propagates a 500's exception
-                    db.session.rollback()
-                    status = 500
-                    failure = f"({type(error).__name__}: {str(error).splitlines()[0][:100]})"
+                status, failure = _status(client, "POST", target, data=data)
                 if status >= 500:
                     changed = {k: v[:20] for k, v in data.items() if fields.get(k) != v}
                     server_errors.append(f"{status} POST {target} {changed} {failure}")
     assert posted > 100
-    assert server_errors == [], f"{len(server_errors)} server errors:\n" + "\n".join(
-        server_errors[:100]
-    )
+    _assert_none(server_errors)
 
 
 def test_a_date_sent_in_one_part_is_an_error_on_the_form(client: FlaskClient) -> None:
@@ -381,9 +372,7 @@ def test_listing_referrals_by_an_unknown_state_or_past_any_page_is_a_422(
     client: FlaskClient,
 ) -> None:
     build_demo()
-    referrer = db.session.scalar(select(User).where(User.email == LOGINS[Role.REFERRER.value]))
-    assert referrer is not None
-    headers = {"Authorization": f"Bearer {issue_token(referrer, 'list')}"}
+    headers = _bearer(LOGINS[Role.REFERRER.value])
     response = client.get("/api/v1/referrals?state=lost", headers=headers)
     assert response.status_code == 422
     assert "Choose a state" in response.get_json()["errors"][0]["message"]
