@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.accounts.models import Role
+from marketplace.accounts.models import Role, User
 from marketplace.accounts.tokens import issue_token
 from marketplace.audit.models import AuditEvent
 from marketplace.database import utcnow
@@ -392,19 +392,25 @@ def test_a_private_comment_has_nothing_to_hide(client: FlaskClient, completed: S
     assert client.get(f"/admin/feedback/{feedback.id}/hide").status_code == 404
 
 
+def signed_in_as(client: FlaskClient, sides: Sides, role: str) -> tuple[User, str]:
+    """Sign in as someone of ``role`` who is not a platform admin; returns them and a page
+    of theirs with a form token."""
+    user = {
+        "provider": sides.provider,
+        "referrer": sides.referrer,
+        "commissioner": UserFactory(role=Role.COMMISSIONER),
+    }[role]
+    sign_in(client, user.email)
+    return user, "/referrals" if role != "commissioner" else "/dashboard"
+
+
 @pytest.mark.parametrize("role", ["provider", "referrer", "commissioner"])
 def test_only_platform_admins_may_hide_comments(
     client: FlaskClient, completed: Sides, shared: Feedback, role: str
 ) -> None:
-    user = {
-        "provider": completed.provider,
-        "referrer": completed.referrer,
-        "commissioner": UserFactory(role=Role.COMMISSIONER),
-    }[role]
-    sign_in(client, user.email)
+    user, token_page = signed_in_as(client, completed, role)
     assert client.get("/admin/feedback").status_code == 403
     assert client.get(f"/admin/feedback/{shared.id}/hide").status_code == 403
-    token_page = "/referrals" if role != "commissioner" else "/dashboard"
     response = post_form(
         client, f"/admin/feedback/{shared.id}/hide", {"reason": "Mine"}, form_page=token_page
     )
@@ -485,13 +491,7 @@ def test_only_platform_admins_may_show_comments_again(
     client: FlaskClient, completed: Sides, hidden: Feedback, role: str
 ) -> None:
     shared = hidden
-    user = {
-        "provider": completed.provider,
-        "referrer": completed.referrer,
-        "commissioner": UserFactory(role=Role.COMMISSIONER),
-    }[role]
-    sign_in(client, user.email)
-    token_page = "/referrals" if role != "commissioner" else "/dashboard"
+    user, token_page = signed_in_as(client, completed, role)
     response = post_form(client, f"/admin/feedback/{shared.id}/show", {}, form_page=token_page)
     assert response.status_code == 403
     with pytest.raises(NotPermitted):
