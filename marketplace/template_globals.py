@@ -40,7 +40,13 @@ def url_for_safe(endpoint: str, **values: Any) -> str | None:
 def navigation() -> list[dict[str, Any]]:
     """Service navigation items for the current user, marking the current section."""
     links = _navigation_links()
-    active = _active_links(links)
+    return _navigation_items(links, _active_links(links))
+
+
+def _navigation_items(
+    links: tuple[tuple[str, str], ...], active: tuple[bool, ...]
+) -> list[dict[str, Any]]:
+    """The items GOV.UK's service navigation macro takes."""
     return [
         {"text": text, "href": href, "active": current}
         for (text, href), current in zip(links, active, strict=True)
@@ -93,12 +99,10 @@ def service_navigation(signed_in: Markup) -> Markup:
     )
     key = (links, active, request.script_root)
     if key not in rendered:
-        items = [
-            {"text": text, "href": href, "active": current}
-            for (text, href), current in zip(links, active, strict=True)
-        ]
         html = render_template(
-            "fragments/service_navigation.html", items=items, signed_in=Markup(_SLOT)
+            "fragments/service_navigation.html",
+            items=_navigation_items(links, active),
+            signed_in=Markup(_SLOT),
         )
         before, after = html.split(_SLOT)
         rendered[key] = (Markup(before), Markup(after))
@@ -222,7 +226,6 @@ def can_current_user(permission: str, obj: Any = None) -> bool:
 
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(
-        navigation=navigation,
         service_navigation=service_navigation,
         url_for_safe=url_for_safe,
         page_furniture=page_furniture,
